@@ -1,0 +1,1 @@
+export { createLocalAgent, type LocalAgentOptions } from './agent.ts';

@@ -1,0 +1,77 @@
+/**
+ * The agent contract. The turn service in @colloquy/api hands an agent everything it needs
+ * (history, the files' text, an AbortSignal) and stores what comes back; agents never touch
+ * the store.
+ */
+
+export interface AgentUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+export interface AgentCitation {
+  fileId: string | null;
+  fileName: string;
+  passage: string;
+  score: number;
+}
+
+export interface AgentFile {
+  id: string;
+  name: string;
+  mimeType: string;
+  /** Extracted plain text; empty when the file type has no extractor. */
+  text: string;
+  /** Ids this file already has at upstream agents, keyed by agent id. */
+  upstreamIds: Record<string, string>;
+}
+
+export interface AgentHistoryMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface AgentTurn {
+  conversationId: string;
+  messageId: string;
+  userId: string;
+  query: string;
+  /** Earlier messages of the conversation, oldest first (the current query excluded). */
+  history: AgentHistoryMessage[];
+  /** Files attached to this turn. */
+  files: AgentFile[];
+  /** Files attached earlier in the conversation (not repeated in `files`). */
+  conversationFiles: AgentFile[];
+  /** The upstream conversation id the agent returned on an earlier turn, if any. */
+  upstreamConversationId: string | null;
+  signal: AbortSignal;
+}
+
+/** What an agent yields. The turn service adds ids, conversation and message ids. */
+export type AgentEvent =
+  | { event: 'message'; answer: string }
+  | { event: 'agent_thought'; thought: string; tool?: string }
+  | { event: 'message_file'; fileId: string; url?: string; type?: string }
+  | { event: 'message_replace'; answer: string }
+  | { event: 'message_end'; usage?: AgentUsage; citations?: AgentCitation[] }
+  | { event: 'upstream_conversation'; upstreamConversationId: string }
+  | { event: 'ping' };
+
+export interface AgentInfo {
+  id: string;
+  type: 'local' | 'dify' | 'openai';
+  description: string;
+}
+
+export interface Agent {
+  readonly info: AgentInfo;
+  /**
+   * Runs one turn. Yields events as they arrive; ends after `message_end`. Throws on upstream
+   * failure (the partial text already yielded is kept by the caller). Must stop promptly,
+   * throwing or returning, once `turn.signal` aborts.
+   */
+  run(turn: AgentTurn): AsyncIterable<AgentEvent>;
+  /** Whether the agent can currently serve turns (local: always). */
+  checkReachable(): Promise<boolean>;
+}

@@ -1,0 +1,36 @@
+import type { Agent, AgentEvent, AgentFile, AgentTurn } from '../src/index.ts';
+
+export function file(id: string, name: string, text: string): AgentFile {
+  return { id, name, mimeType: 'text/plain', text, upstreamIds: {} };
+}
+
+export function turn(query: string, files: AgentFile[], extra: Partial<AgentTurn> = {}): AgentTurn {
+  return {
+    conversationId: 'conv-1',
+    messageId: 'msg-1',
+    userId: 'user-1',
+    query,
+    history: [],
+    files,
+    conversationFiles: [],
+    upstreamConversationId: null,
+    signal: new AbortController().signal,
+    ...extra,
+  };
+}
+
+export interface RunResult {
+  events: AgentEvent[];
+  deltas: string[];
+  answer: string;
+  end: Extract<AgentEvent, { event: 'message_end' }>;
+}
+
+export async function collect(agent: Agent, t: AgentTurn): Promise<RunResult> {
+  const events: AgentEvent[] = [];
+  for await (const event of agent.run(t)) events.push(event);
+  const deltas = events.flatMap((e) => (e.event === 'message' ? [e.answer] : []));
+  const end = events.at(-1);
+  if (end?.event !== 'message_end') throw new Error('run did not end with message_end');
+  return { events, deltas, answer: deltas.join(''), end };
+}

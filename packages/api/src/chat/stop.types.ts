@@ -1,0 +1,7 @@
+import { z } from 'zod';
+import { messageStatusSchema } from '../schemas/records.ts';
+import { userFields } from '../schemas/user-input.ts';
+
+export const stopInput = z.object({ ...userFields, messageId: z.string().min(1).max(128) }).strict();
+export const stopOutput = z.object({ messageId: z.string(), status: messageStatusSchema });
+export type StopInput = z.input<typeof stopInput>;

@@ -1,0 +1,35 @@
+import { resolveActor } from '../context.ts';
+import { AppError } from '../errors/app-error.ts';
+import { decodeConversationCursor, encodeCursor } from '../schemas/cursor.ts';
+import { presentConversation } from '../schemas/presenters.ts';
+import { publicProcedure } from '../trpc.ts';
+import { listConversationsInput, listConversationsOutput } from './list.types.ts';
+
+export const listConversations = publicProcedure
+  .input(listConversationsInput)
+  .output(listConversationsOutput)
+  .query(async ({ ctx, input }) => {
+    const actor = resolveActor(ctx, input.user);
+    const { store } = ctx.services;
+    let after = input.cursor === undefined ? undefined : decodeConversationCursor(input.cursor);
+    if (!after && input.lastId !== undefined) {
+      const last = await store.conversations.get(input.lastId);
+      if (!last || (actor.scope !== undefined && last.userId !== actor.scope)) {
+        throw new AppError('BAD_REQUEST', `Unknown last_id: ${input.lastId}`);
+      }
+      after = { updatedAt: last.updatedAt, id: last.id };
+    }
+    // One extra row tells whether another page exists without a COUNT.
+    const rows = await store.conversations.list({
+      userId: actor.scope,
+      managerId: input.managerId,
+      limit: input.limit + 1,
+      after,
+    });
+    const items = rows.slice(0, input.limit);
+    const last = items.at(-1);
+    return {
+      items: items.map(presentConversation),
+      nextCursor: rows.length > input.limit && last ? encodeCursor({ updatedAt: last.updatedAt, id: last.id }) : null,
+    };
+  });

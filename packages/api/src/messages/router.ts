@@ -1,0 +1,4 @@
+import { router } from '../trpc.ts';
+import { listMessages } from './list.ts';
+
+export const messagesRouter = router({ list: listMessages });

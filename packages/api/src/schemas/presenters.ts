@@ -1,0 +1,42 @@
+import type { ConversationRecord, FileRecord, MessageRecord } from '@colloquy/store';
+import { toIso } from './common.ts';
+import type { Conversation, FileInfo, Message } from './records.ts';
+
+/** Store records in the API's shape (the zod output schemas in ./records.ts). */
+export const presentConversation = (c: ConversationRecord): Conversation => ({
+  id: c.id,
+  userId: c.userId,
+  agentId: c.agentId,
+  name: c.name,
+  managerId: c.managerId,
+  upstreamConversationId: c.upstreamId,
+  createdAt: toIso(c.createdAt),
+  updatedAt: toIso(c.updatedAt),
+});
+
+export const presentMessage = (m: MessageRecord): Message => ({
+  id: m.id,
+  conversationId: m.conversationId,
+  role: m.role,
+  content: m.content,
+  fileIds: m.fileIds,
+  status: m.status,
+  usage: m.usage,
+  citations: m.citations,
+  error: m.error,
+  createdAt: toIso(m.createdAt),
+  updatedAt: toIso(m.updatedAt),
+});
+
+export const presentFile = (f: FileRecord): FileInfo => ({
+  id: f.id,
+  userId: f.userId,
+  name: f.name,
+  size: f.size,
+  mimeType: f.mimeType,
+  sha256: f.sha256,
+  originKind: f.originKind,
+  origin: f.origin,
+  hasText: f.text.length > 0,
+  createdAt: toIso(f.createdAt),
+});

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
+import { extractText, guessMimeType } from '@colloquy/agents';
+import type { FileRecord, Store } from '@colloquy/store';
+import { AppError } from '../errors/app-error.ts';
+import type { ApiConfig } from '../context.ts';
+import { sha256Of, type BlobStore } from './blob-store.ts';
+
+interface ReadFile {
+  origin: string;
+  name: string;
+  data: Buffer;
+  sha256: string;
+}
+
+/**
+ * Upload by server path, following the security rules: only regular files inside the upload
+ * roots after resolving symlinks; `..` refused outright; relative paths resolve against the
+ * first root; size-limited; the whole batch is validated and read before anything is stored,
+ * so a batch is all-or-nothing.
+ */
+export async function uploadByPaths(
+  deps: { config: ApiConfig; store: Store; blobs: BlobStore },
+  owner: string,
+  paths: string[],
+): Promise<FileRecord[]> {
+  const { config, store, blobs } = deps;
+  if (paths.length === 0) throw new AppError('BAD_REQUEST', 'file_paths must list at least one path');
+  if (paths.length > config.maxFilesPerBatch) {
+    throw new AppError('BAD_REQUEST', `at most ${config.maxFilesPerBatch} files per batch`);
+  }
+
+  const read: ReadFile[] = [];
+  for (const origin of paths) read.push(await readAllowedFile(config, origin));
+
+  const now = Date.now();
+  const records: FileRecord[] = [];
+  const fresh: FileRecord[] = [];
+  for (const [i, f] of read.entries()) {
+    const existing = await store.files.findByOwnerAndContent(owner, f.sha256, f.origin);
+    if (existing) {
+      records.push(existing);
+      continue;
+    }
+    const mimeType = guessMimeType(f.name);
+    const record: FileRecord = {
+      id: randomUUID(),
+      userId: owner,
+      name: f.name,
+      size: f.data.length,
+      mimeType,
+      sha256: f.sha256,
+      originKind: 'path',
+      origin: f.origin,
+      text: extractText({ name: f.name, mimeType, data: f.data }),
+      upstreamIds: {},
+      // Distinct timestamps keep the batch's order in "newest first" listings.
+      createdAt: now + i,
+    };
+    records.push(record);
+    fresh.push(record);
+  }
+
+  const written: string[] = [];
+  try {
+    for (const f of read) {
+      if (await blobs.put(f.sha256, f.data)) written.push(f.sha256);
+    }
+    await store.files.insertMany(fresh);
+  } catch (err) {
+    await Promise.all(written.map((sha) => blobs.remove(sha)));
+    throw err;
+  }
+  return records;
+}
+
+async function readAllowedFile(config: ApiConfig, origin: string): Promise<ReadFile> {
+  const refuse = (why: string) => new AppError('BAD_REQUEST', `${why}: ${origin}`);
+  if (origin.includes('\0')) throw refuse('Invalid path');
+  if (origin.split(/[\\/]+/).includes('..')) throw refuse('Path may not contain ".."');
+  const [firstRoot] = config.uploadRoots;
+  if (!firstRoot) throw refuse('No upload roots are configured');
+
+  const candidate = isAbsolute(origin) ? resolve(origin) : resolve(firstRoot, origin);
+  let real: string;
+  try {
+    real = await realpath(candidate);
+  } catch {
+    throw refuse('File not found');
+  }
+  if (!config.uploadRoots.some((root) => isInside(root, real))) throw refuse('Path is outside the allowed upload roots');
+
+  // Open the resolved path without following a symlink swapped in since, then check what was
+  // actually opened (fstat), so the checks and the read see the same file.
+  let handle;
+  try {
+    handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    throw refuse('File cannot be read');
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw refuse('Not a regular file');
+    if (info.size > config.maxFileBytes) throw refuse(`File is larger than ${config.maxFileBytes} bytes`);
+    const data = await handle.readFile();
+    if (data.length > config.maxFileBytes) throw refuse(`File is larger than ${config.maxFileBytes} bytes`);
+    return { origin, name: basename(real), data, sha256: sha256Of(data) };
+  } finally {
+    await handle.close();
+  }
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+}

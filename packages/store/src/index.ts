@@ -1,0 +1,5 @@
+export type * from './types.ts';
+export type { StreamEntry, StreamLog } from './stream-log/types.ts';
+export { createMemoryStreamLog, type MemoryStreamLogOptions } from './stream-log/memory-stream-log.ts';
+export { openSqliteStore, type SqliteStoreOptions } from './sqlite/open-sqlite-store.ts';
+export { openStore } from './open-store.ts';

@@ -1,0 +1,318 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ConversationsTable, Database, FilesTable, MessagesTable } from './sqlite/schema.ts';
+import type {
+  BeginTurn,
+  Citation,
+  ConversationRecord,
+  FileRecord,
+  MessageRecord,
+  MessageRole,
+  MessageStatus,
+  FileOriginKind,
+  Store,
+  Usage,
+} from './types.ts';
+
+/**
+ * The Store over Kysely. Queries are written in Kysely's portable subset so a PostgreSQL
+ * dialect can run the same code; only table creation differs per dialect.
+ */
+export function createKyselyStore(
+  db: Kysely<Database>,
+  kind: Store['kind'],
+  onClose: () => Promise<void>,
+): Store {
+  return {
+    kind,
+    conversations: {
+      async get(id) {
+        const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+        return row && toConversation(row);
+      },
+      async list({ userId, managerId, limit, after }) {
+        let q = db.selectFrom('conversations').selectAll();
+        if (userId !== undefined) q = q.where('user_id', '=', userId);
+        if (managerId !== undefined) q = q.where('manager_id', '=', managerId);
+        if (after) {
+          q = q.where((eb) =>
+            eb.or([
+              eb('updated_at', '<', after.updatedAt),
+              eb.and([eb('updated_at', '=', after.updatedAt), eb('id', '<', after.id)]),
+            ]),
+          );
+        }
+        const rows = await q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+        return rows.map(toConversation);
+      },
+      async latestForUser(userId) {
+        const row = await db
+          .selectFrom('conversations')
+          .selectAll()
+          .where('user_id', '=', userId)
+          .orderBy('updated_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        return row && toConversation(row);
+      },
+      async create(c) {
+        await db.insertInto('conversations').values(fromConversation(c)).execute();
+        return c;
+      },
+      async update(id, patch) {
+        const set: Partial<ConversationsTable> = {};
+        if (patch.name !== undefined) set.name = patch.name;
+        if (patch.agentId !== undefined) set.agent_id = patch.agentId;
+        if (patch.upstreamId !== undefined) set.upstream_id = patch.upstreamId;
+        if (patch.updatedAt !== undefined) set.updated_at = patch.updatedAt;
+        if (Object.keys(set).length > 0) {
+          await db.updateTable('conversations').set(set).where('id', '=', id).execute();
+        }
+        const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+        return row && toConversation(row);
+      },
+      async delete(id) {
+        return db.transaction().execute(async (trx) => {
+          // Explicit rather than relying on ON DELETE CASCADE alone: a PostgreSQL schema
+          // or a SQLite connection without foreign keys must behave the same.
+          await trx.deleteFrom('messages').where('conversation_id', '=', id).execute();
+          const res = await trx.deleteFrom('conversations').where('id', '=', id).executeTakeFirst();
+          return Number(res.numDeletedRows) > 0;
+        });
+      },
+    },
+    messages: {
+      async get(id) {
+        const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+        return row && toMessage(row);
+      },
+      async list({ conversationId, limit, afterId }) {
+        let q = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId);
+        if (afterId !== undefined) {
+          q = q.where('seq', '>', (eb) =>
+            eb.selectFrom('messages').select('seq').where('id', '=', afterId).where('conversation_id', '=', conversationId),
+          );
+        }
+        const rows = await q.orderBy('seq', 'asc').limit(limit).execute();
+        return rows.map(toMessage);
+      },
+      async listAll(conversationId) {
+        const rows = await db
+          .selectFrom('messages')
+          .selectAll()
+          .where('conversation_id', '=', conversationId)
+          .orderBy('seq', 'asc')
+          .execute();
+        return rows.map(toMessage);
+      },
+      async update(id, patch) {
+        const set: Partial<Omit<MessagesTable, 'seq'>> = {};
+        if (patch.content !== undefined) set.content = patch.content;
+        if (patch.status !== undefined) set.status = patch.status;
+        if (patch.usage !== undefined) set.usage = patch.usage === null ? null : JSON.stringify(patch.usage);
+        if (patch.citations !== undefined) set.citations = JSON.stringify(patch.citations);
+        if (patch.error !== undefined) set.error = patch.error;
+        if (patch.lastEventId !== undefined) set.last_event_id = patch.lastEventId;
+        if (patch.updatedAt !== undefined) set.updated_at = patch.updatedAt;
+        if (Object.keys(set).length > 0) {
+          await db.updateTable('messages').set(set).where('id', '=', id).execute();
+        }
+        const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+        return row && toMessage(row);
+      },
+      async interruptStreaming(now) {
+        const res = await db
+          .updateTable('messages')
+          .set({ status: 'interrupted', updated_at: now })
+          .where('status', '=', 'streaming')
+          .executeTakeFirst();
+        return Number(res.numUpdatedRows);
+      },
+    },
+    files: {
+      async get(id) {
+        const row = await db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+        return row && toFile(row);
+      },
+      async findByOrigin(origin, userId) {
+        let q = db.selectFrom('files').selectAll().where('origin', '=', origin);
+        if (userId !== undefined) q = q.where('user_id', '=', userId);
+        const row = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+        return row && toFile(row);
+      },
+      async findByOwnerAndContent(userId, sha256, origin) {
+        const row = await db
+          .selectFrom('files')
+          .selectAll()
+          .where('user_id', '=', userId)
+          .where('sha256', '=', sha256)
+          .where('origin', '=', origin)
+          .limit(1)
+          .executeTakeFirst();
+        return row && toFile(row);
+      },
+      async list({ userId, limit, afterId }) {
+        let q = db.selectFrom('files').selectAll();
+        if (userId !== undefined) q = q.where('user_id', '=', userId);
+        if (afterId !== undefined) {
+          const anchor = await db.selectFrom('files').select(['created_at', 'id']).where('id', '=', afterId).executeTakeFirst();
+          if (!anchor) return [];
+          q = q.where((eb) =>
+            eb.or([
+              eb('created_at', '<', anchor.created_at),
+              eb.and([eb('created_at', '=', anchor.created_at), eb('id', '<', anchor.id)]),
+            ]),
+          );
+        }
+        const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+        return rows.map(toFile);
+      },
+      async insertMany(files) {
+        if (files.length === 0) return;
+        await db.transaction().execute(async (trx) => {
+          await trx.insertInto('files').values(files.map(fromFile)).execute();
+        });
+      },
+      async setUpstreamId(id, agentId, upstreamId) {
+        await db.transaction().execute(async (trx) => {
+          const row = await trx.selectFrom('files').select('upstream_ids').where('id', '=', id).executeTakeFirst();
+          if (!row) return;
+          const ids = { ...parseJson<Record<string, string>>(row.upstream_ids, {}), [agentId]: upstreamId };
+          await trx.updateTable('files').set({ upstream_ids: JSON.stringify(ids) }).where('id', '=', id).execute();
+        });
+      },
+      async delete(id) {
+        const res = await db.deleteFrom('files').where('id', '=', id).executeTakeFirst();
+        return Number(res.numDeletedRows) > 0;
+      },
+      async countBySha256(sha256) {
+        const row = await db
+          .selectFrom('files')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('sha256', '=', sha256)
+          .executeTakeFirstOrThrow();
+        return Number(row.n);
+      },
+    },
+    async beginTurn(turn: BeginTurn) {
+      await db.transaction().execute(async (trx) => {
+        if ('create' in turn.conversation) {
+          await trx.insertInto('conversations').values(fromConversation(turn.conversation.create)).execute();
+        } else {
+          const { id, updatedAt, name } = turn.conversation.touch;
+          await trx
+            .updateTable('conversations')
+            .set(name === undefined ? { updated_at: updatedAt } : { updated_at: updatedAt, name })
+            .where('id', '=', id)
+            .execute();
+        }
+        await trx.insertInto('messages').values([fromMessage(turn.userMessage), fromMessage(turn.assistantMessage)]).execute();
+      });
+    },
+    async ping() {
+      await db.selectFrom('conversations').select('id').limit(1).execute();
+    },
+    close: onClose,
+  };
+}
+
+function parseJson<T>(text: string | null, fallback: T): T {
+  if (text === null) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+function toConversation(r: Selectable<ConversationsTable>): ConversationRecord {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    agentId: r.agent_id,
+    name: r.name,
+    managerId: r.manager_id,
+    upstreamId: r.upstream_id,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function fromConversation(c: ConversationRecord): ConversationsTable {
+  return {
+    id: c.id,
+    user_id: c.userId,
+    agent_id: c.agentId,
+    name: c.name,
+    manager_id: c.managerId,
+    upstream_id: c.upstreamId,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  };
+}
+
+function toMessage(r: Selectable<MessagesTable>): MessageRecord {
+  return {
+    id: r.id,
+    conversationId: r.conversation_id,
+    role: r.role as MessageRole,
+    content: r.content,
+    fileIds: parseJson<string[]>(r.file_ids, []),
+    status: r.status as MessageStatus,
+    usage: parseJson<Usage | null>(r.usage, null),
+    citations: parseJson<Citation[]>(r.citations, []),
+    error: r.error,
+    lastEventId: Number(r.last_event_id),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function fromMessage(m: MessageRecord): Omit<MessagesTable, 'seq'> {
+  return {
+    id: m.id,
+    conversation_id: m.conversationId,
+    role: m.role,
+    content: m.content,
+    file_ids: JSON.stringify(m.fileIds),
+    status: m.status,
+    usage: m.usage === null ? null : JSON.stringify(m.usage),
+    citations: JSON.stringify(m.citations),
+    error: m.error,
+    last_event_id: m.lastEventId,
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+  };
+}
+
+function toFile(r: Selectable<FilesTable>): FileRecord {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    name: r.name,
+    size: Number(r.size),
+    mimeType: r.mime_type,
+    sha256: r.sha256,
+    originKind: r.origin_kind as FileOriginKind,
+    origin: r.origin,
+    text: r.text,
+    upstreamIds: parseJson<Record<string, string>>(r.upstream_ids, {}),
+    createdAt: Number(r.created_at),
+  };
+}
+
+function fromFile(f: FileRecord): FilesTable {
+  return {
+    id: f.id,
+    user_id: f.userId,
+    name: f.name,
+    size: f.size,
+    mime_type: f.mimeType,
+    sha256: f.sha256,
+    origin_kind: f.originKind,
+    origin: f.origin,
+    text: f.text,
+    upstream_ids: JSON.stringify(f.upstreamIds),
+    created_at: f.createdAt,
+  };
+}

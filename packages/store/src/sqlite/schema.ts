@@ -1,0 +1,49 @@
+import type { Generated } from 'kysely';
+
+/** Row shapes as stored. JSON columns hold text; the store decodes them. */
+export interface ConversationsTable {
+  id: string;
+  user_id: string;
+  agent_id: string;
+  name: string;
+  manager_id: string | null;
+  upstream_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MessagesTable {
+  seq: Generated<number>;
+  id: string;
+  conversation_id: string;
+  role: string;
+  content: string;
+  file_ids: string;
+  status: string;
+  usage: string | null;
+  citations: string;
+  error: string | null;
+  last_event_id: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface FilesTable {
+  id: string;
+  user_id: string;
+  name: string;
+  size: number;
+  mime_type: string;
+  sha256: string;
+  origin_kind: string;
+  origin: string;
+  text: string;
+  upstream_ids: string;
+  created_at: number;
+}
+
+export interface Database {
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  files: FilesTable;
+}

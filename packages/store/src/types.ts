@@ -1,0 +1,163 @@
+/**
+ * Persistence contract. Every implementation (SQLite today, PostgreSQL next) must pass
+ * `runStoreContract` in ./contract. Timestamps are epoch milliseconds; JSON columns are
+ * decoded into plain values before they leave the store.
+ */
+
+export type MessageRole = 'user' | 'assistant';
+export type MessageStatus = 'streaming' | 'complete' | 'stopped' | 'interrupted' | 'error';
+
+export interface ConversationRecord {
+  id: string;
+  userId: string;
+  agentId: string;
+  name: string;
+  managerId: string | null;
+  upstreamId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+export interface Citation {
+  fileId: string | null;
+  fileName: string;
+  passage: string;
+  score: number;
+}
+
+export interface MessageRecord {
+  id: string;
+  conversationId: string;
+  role: MessageRole;
+  content: string;
+  fileIds: string[];
+  status: MessageStatus;
+  usage: Usage | null;
+  citations: Citation[];
+  error: string | null;
+  /** Id of the last stream event of this message; lets a late re-attach resume correctly. */
+  lastEventId: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type FileOriginKind = 'path' | 'upload';
+
+export interface FileRecord {
+  id: string;
+  userId: string;
+  name: string;
+  size: number;
+  mimeType: string;
+  sha256: string;
+  originKind: FileOriginKind;
+  /** The string the client used to name the file (its path at upload); converse may refer to it. */
+  origin: string;
+  /** Extracted plain text (empty when the type has no text extractor). */
+  text: string;
+  /** Ids the file has at upstream agents, keyed by agent id. */
+  upstreamIds: Record<string, string>;
+  createdAt: number;
+}
+
+/** Position after which the next page starts (keyset pagination, never OFFSET). */
+export interface ConversationCursor {
+  updatedAt: number;
+  id: string;
+}
+
+export interface ListConversationsQuery {
+  /** Omit to list every user's conversations. */
+  userId?: string;
+  managerId?: string;
+  limit: number;
+  after?: ConversationCursor;
+}
+
+export interface ListMessagesQuery {
+  conversationId: string;
+  limit: number;
+  /** Message id after which the page starts (oldest first). */
+  afterId?: string;
+}
+
+export interface ConversationPatch {
+  name?: string;
+  agentId?: string;
+  upstreamId?: string | null;
+  updatedAt?: number;
+}
+
+export interface MessagePatch {
+  content?: string;
+  status?: MessageStatus;
+  usage?: Usage | null;
+  citations?: Citation[];
+  error?: string | null;
+  lastEventId?: number;
+  updatedAt?: number;
+}
+
+export type NewConversation = ConversationRecord;
+export type NewMessage = MessageRecord;
+export type NewFile = FileRecord;
+
+/** What `beginTurn` writes atomically: the conversation (created or touched) and both messages. */
+export interface BeginTurn {
+  conversation: { create: NewConversation } | { touch: { id: string; updatedAt: number; name?: string } };
+  userMessage: NewMessage;
+  assistantMessage: NewMessage;
+}
+
+export interface ConversationStore {
+  get(id: string): Promise<ConversationRecord | undefined>;
+  list(query: ListConversationsQuery): Promise<ConversationRecord[]>;
+  /** The user's most recently used conversation: the "current conversation" rule. */
+  latestForUser(userId: string): Promise<ConversationRecord | undefined>;
+  create(conversation: NewConversation): Promise<ConversationRecord>;
+  update(id: string, patch: ConversationPatch): Promise<ConversationRecord | undefined>;
+  /** Deletes the conversation and its messages in one transaction. */
+  delete(id: string): Promise<boolean>;
+}
+
+export interface MessageStore {
+  get(id: string): Promise<MessageRecord | undefined>;
+  list(query: ListMessagesQuery): Promise<MessageRecord[]>;
+  /** Every message of a conversation, oldest first (history for agents). */
+  listAll(conversationId: string): Promise<MessageRecord[]>;
+  update(id: string, patch: MessagePatch): Promise<MessageRecord | undefined>;
+  /** Marks every message left `streaming` (by a process that died) as `interrupted`. */
+  interruptStreaming(now: number): Promise<number>;
+}
+
+export interface FileStore {
+  get(id: string): Promise<FileRecord | undefined>;
+  /** Newest file whose origin string equals `origin`, optionally only the user's own. */
+  findByOrigin(origin: string, userId?: string): Promise<FileRecord | undefined>;
+  findByOwnerAndContent(userId: string, sha256: string, origin: string): Promise<FileRecord | undefined>;
+  list(query: { userId?: string; limit: number; afterId?: string }): Promise<FileRecord[]>;
+  /** Inserts a batch in one transaction: all rows or none. */
+  insertMany(files: NewFile[]): Promise<void>;
+  setUpstreamId(id: string, agentId: string, upstreamId: string): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  /** How many file records point at this content (blobs are shared by sha256). */
+  countBySha256(sha256: string): Promise<number>;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  conversations: ConversationStore;
+  messages: MessageStore;
+  files: FileStore;
+  /** Creates or touches the conversation and inserts both messages in one transaction. */
+  beginTurn(turn: BeginTurn): Promise<void>;
+  /** Cheap round trip for readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

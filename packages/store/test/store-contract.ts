@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConversationRecord, FileRecord, MessageRecord, Store } from '../src/index.ts';
+
+/** The behaviour every Store implementation must have. `open` returns a fresh, empty store. */
+export function runStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const conversation = (over: Partial<ConversationRecord> = {}): ConversationRecord => ({
+      id: randomUUID(),
+      userId: 'alice',
+      agentId: 'local',
+      name: 'hello',
+      managerId: null,
+      upstreamId: null,
+      createdAt: 1_000,
+      updatedAt: 1_000,
+      ...over,
+    });
+    const message = (conversationId: string, over: Partial<MessageRecord> = {}): MessageRecord => ({
+      id: randomUUID(),
+      conversationId,
+      role: 'user',
+      content: 'hi',
+      fileIds: [],
+      status: 'complete',
+      usage: null,
+      citations: [],
+      error: null,
+      lastEventId: 0,
+      createdAt: 1_000,
+      updatedAt: 1_000,
+      ...over,
+    });
+    const file = (over: Partial<FileRecord> = {}): FileRecord => ({
+      id: randomUUID(),
+      userId: 'alice',
+      name: 'a.txt',
+      size: 3,
+      mimeType: 'text/plain',
+      sha256: 'abc',
+      originKind: 'path',
+      origin: 'a.txt',
+      text: 'abc',
+      upstreamIds: {},
+      createdAt: 1_000,
+      ...over,
+    });
+
+    it('creates, reads, renames and deletes a conversation with its messages', async () => {
+      const c = conversation({ managerId: 'm1' });
+      const user = message(c.id);
+      const assistant = message(c.id, { role: 'assistant', status: 'streaming', content: '' });
+      await store.beginTurn({ conversation: { create: c }, userMessage: user, assistantMessage: assistant });
+      expect(await store.conversations.get(c.id)).toEqual(c);
+      expect((await store.messages.listAll(c.id)).map((m) => m.id)).toEqual([user.id, assistant.id]);
+
+      const renamed = await store.conversations.update(c.id, { name: 'renamed', updatedAt: 2_000, upstreamId: 'up-1' });
+      expect(renamed).toMatchObject({ name: 'renamed', updatedAt: 2_000, upstreamId: 'up-1' });
+
+      expect(await store.conversations.delete(c.id)).toBe(true);
+      expect(await store.conversations.get(c.id)).toBeUndefined();
+      expect(await store.messages.get(user.id)).toBeUndefined();
+      expect(await store.conversations.delete(c.id)).toBe(false);
+    });
+
+    it('beginTurn is atomic: a failing message insert leaves no conversation behind', async () => {
+      const c = conversation();
+      const m = message(c.id);
+      await expect(
+        store.beginTurn({ conversation: { create: c }, userMessage: m, assistantMessage: { ...m } }),
+      ).rejects.toThrow();
+      expect(await store.conversations.get(c.id)).toBeUndefined();
+      expect(await store.messages.get(m.id)).toBeUndefined();
+    });
+
+    it('touching a conversation on a later turn updates updated_at and keeps messages in order', async () => {
+      const c = conversation();
+      await store.beginTurn({ conversation: { create: c }, userMessage: message(c.id), assistantMessage: message(c.id, { role: 'assistant' }) });
+      const u2 = message(c.id, { createdAt: 900 });
+      const a2 = message(c.id, { role: 'assistant', createdAt: 900 });
+      await store.beginTurn({ conversation: { touch: { id: c.id, updatedAt: 5_000 } }, userMessage: u2, assistantMessage: a2 });
+      expect((await store.conversations.get(c.id))?.updatedAt).toBe(5_000);
+      const all = await store.messages.listAll(c.id);
+      expect(all.slice(2).map((m) => m.id)).toEqual([u2.id, a2.id]);
+    });
+
+    it('lists a user\'s conversations newest first with keyset pagination and filters', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const c = conversation({ id: `c${i}`, updatedAt: 1_000 + Math.floor(i / 2), managerId: i % 2 === 0 ? 'even' : 'odd' });
+        await store.conversations.create(c);
+        ids.push(c.id);
+      }
+      await store.conversations.create(conversation({ id: 'bob-1', userId: 'bob', updatedAt: 9_999 }));
+
+      const seen: string[] = [];
+      let after: { updatedAt: number; id: string } | undefined;
+      for (;;) {
+        const page = await store.conversations.list({ userId: 'alice', limit: 3, after });
+        seen.push(...page.map((c) => c.id));
+        const last = page.at(-1);
+        if (page.length < 3 || !last) break;
+        after = { updatedAt: last.updatedAt, id: last.id };
+      }
+      expect(seen).toEqual(['c6', 'c5', 'c4', 'c3', 'c2', 'c1', 'c0']);
+
+      const evens = await store.conversations.list({ userId: 'alice', managerId: 'even', limit: 10 });
+      expect(evens.map((c) => c.id)).toEqual(['c6', 'c4', 'c2', 'c0']);
+      const everyone = await store.conversations.list({ limit: 100 });
+      expect(everyone[0]?.id).toBe('bob-1');
+      expect(everyone).toHaveLength(8);
+      expect((await store.conversations.latestForUser('alice'))?.id).toBe('c6');
+      expect(await store.conversations.latestForUser('nobody')).toBeUndefined();
+    });
+
+    it('pages messages oldest first and updates them', async () => {
+      const c = conversation();
+      await store.conversations.create(c);
+      const made: MessageRecord[] = [];
+      for (let i = 0; i < 3; i++) {
+        const u = message(c.id, { content: `q${i}` });
+        const a = message(c.id, { role: 'assistant', content: '', status: 'streaming' });
+        await store.beginTurn({ conversation: { touch: { id: c.id, updatedAt: 2_000 + i } }, userMessage: u, assistantMessage: a });
+        made.push(u, a);
+      }
+      const first = await store.messages.list({ conversationId: c.id, limit: 4 });
+      expect(first.map((m) => m.id)).toEqual(made.slice(0, 4).map((m) => m.id));
+      const second = await store.messages.list({ conversationId: c.id, limit: 4, afterId: first.at(-1)?.id });
+      expect(second.map((m) => m.id)).toEqual(made.slice(4).map((m) => m.id));
+
+      const target = made[1] as MessageRecord;
+      const updated = await store.messages.update(target.id, {
+        content: 'answer',
+        status: 'complete',
+        usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
+        citations: [{ fileId: null, fileName: 'a.txt', passage: 'p', score: 1.5 }],
+        lastEventId: 12,
+        updatedAt: 3_000,
+      });
+      expect(updated).toMatchObject({
+        content: 'answer',
+        status: 'complete',
+        usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
+        citations: [{ fileId: null, fileName: 'a.txt', passage: 'p', score: 1.5 }],
+        lastEventId: 12,
+      });
+    });
+
+    it('marks messages left streaming as interrupted, keeping their text', async () => {
+      const c = conversation();
+      const a = message(c.id, { role: 'assistant', status: 'streaming', content: 'partial' });
+      await store.beginTurn({ conversation: { create: c }, userMessage: message(c.id), assistantMessage: a });
+      expect(await store.messages.interruptStreaming(9_000)).toBe(1);
+      expect(await store.messages.get(a.id)).toMatchObject({ status: 'interrupted', content: 'partial', updatedAt: 9_000 });
+      expect(await store.messages.interruptStreaming(9_001)).toBe(0);
+    });
+
+    it('stores files in batches, all or nothing, and finds them by origin and content', async () => {
+      const f1 = file({ origin: 'docs/a.txt', createdAt: 1 });
+      const f2 = file({ origin: 'docs/b.txt', sha256: 'def', createdAt: 2 });
+      await store.files.insertMany([f1, f2]);
+      await expect(store.files.insertMany([file({ origin: 'new.txt' }), { ...f1 }])).rejects.toThrow();
+      expect(await store.files.findByOrigin('new.txt')).toBeUndefined();
+
+      expect((await store.files.findByOrigin('docs/a.txt', 'alice'))?.id).toBe(f1.id);
+      expect(await store.files.findByOrigin('docs/a.txt', 'bob')).toBeUndefined();
+      expect((await store.files.findByOwnerAndContent('alice', 'def', 'docs/b.txt'))?.id).toBe(f2.id);
+      expect(await store.files.countBySha256('abc')).toBe(1);
+
+      await store.files.setUpstreamId(f1.id, 'dify', 'up-9');
+      expect((await store.files.get(f1.id))?.upstreamIds).toEqual({ dify: 'up-9' });
+
+      const page1 = await store.files.list({ userId: 'alice', limit: 1 });
+      expect(page1.map((f) => f.id)).toEqual([f2.id]);
+      const page2 = await store.files.list({ userId: 'alice', limit: 1, afterId: f2.id });
+      expect(page2.map((f) => f.id)).toEqual([f1.id]);
+
+      expect(await store.files.delete(f1.id)).toBe(true);
+      expect(await store.files.get(f1.id)).toBeUndefined();
+      await store.ping();
+    });
+  });
+}
