@@ -345,7 +345,10 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
 
 async function* numbered(entries: AsyncIterable<{ id: number; data: UnnumberedStreamEvent }>): AsyncGenerator<StreamEvent> {
   // `event` and `id` first: NDJSON readers see what a line is at a glance.
-  for await (const { id, data } of entries) yield { event: data.event, id: String(id), ...data } as StreamEvent;
+  for await (const { id, data } of entries) {
+    const { event, ...rest } = data;
+    yield { event, id: String(id), ...rest } as StreamEvent;
+  }
 }
 
 async function* singleEvent(event: StreamEvent): AsyncGenerator<StreamEvent> {
