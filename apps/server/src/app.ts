@@ -30,6 +30,8 @@ export function createApp(config: ServerConfig, services: Services): Express {
       router: appRouter,
       createContext: ({ req }) => createContext({ headers: req.headers }),
       maxBodySize: config.jsonBodyLimit,
+      // Errors raised before a procedure runs (e.g. 415) otherwise go out without a JSON type.
+      responseMeta: ({ errors }) => (errors.length > 0 ? { headers: { 'content-type': 'application/json' } } : {}),
       onError({ error, path }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[colloquy] trpc ${path ?? '?'} failed:`, error.cause ?? error);
       },

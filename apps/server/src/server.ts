@@ -6,6 +6,7 @@ import { createServices, type Services } from '@colloquy/api';
 import { openStore } from '@colloquy/store';
 import { createApp } from './app.ts';
 import type { ServerConfig } from './config.ts';
+import { answerClientError } from './http/client-error.ts';
 
 export interface RunningServer {
   url: string;
@@ -38,6 +39,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await services.turns.recoverInterrupted();
 
   const server = createServer(createApp(config, services));
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

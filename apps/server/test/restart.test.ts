@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamEvent } from '@colloquy/api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startChildServer } from './support/child-server.ts';
+import { startServerProcess } from '@colloquy/testing';
 import { createTestClient } from './support/trpc-client.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'colloquy-restart-'));
@@ -24,7 +24,7 @@ describe('a process that dies mid-stream', () => {
       FLUSH_INTERVAL_MS: '200',
     };
 
-    const first = await startChildServer(env);
+    const first = await startServerProcess(env);
     await fetch(`${first.url}/upload_files`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -60,7 +60,7 @@ describe('a process that dies mid-stream', () => {
     const messageId = received[0]!.message_id;
     const seenText = received.map((e) => (e.event === 'message' ? e.answer : '')).join('');
 
-    const second = await startChildServer(env);
+    const second = await startServerProcess(env);
     try {
       const client = createTestClient(second.url);
       const messages = await client.messages.list.query({ conversationId: received[0]!.conversation_id });

@@ -45,7 +45,23 @@ export interface AgentTurn {
   conversationFiles: AgentFile[];
   /** The upstream conversation id the agent returned on an earlier turn, if any. */
   upstreamConversationId: string | null;
+  /**
+   * Aborting it stops the turn: agents abort their upstream request at once and, where the
+   * upstream has one, call its stop endpoint (Dify: POST /chat-messages/:task_id/stop).
+   */
   signal: AbortSignal;
+  /**
+   * Called (and awaited) once for each file an agent uploaded to its upstream during this turn,
+   * with the id the upstream gave it. The caller stores it, e.g.
+   * `store.files.setUpstreamId(fileId, agent.info.id, upstreamId)`, and passes it back in
+   * `AgentFile.upstreamIds` on later turns so the file is not uploaded again.
+   */
+  onFileUploaded?: (fileId: string, upstreamId: string) => void | Promise<void>;
+  /**
+   * The raw bytes of one of the turn's files. Agents that upload files (Dify) need it for files
+   * without an upstream id yet; without it such a turn fails with a clear error.
+   */
+  fileData?: (fileId: string) => Promise<Uint8Array>;
 }
 
 /** What an agent yields. The turn service adds ids, conversation and message ids. */

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ConversationsTable, Database, FilesTable, MessagesTable } from './sqlite/schema.ts';
+import type { ConversationsTable, Database, FilesTable, MessagesTable } from './schema.ts';
 import type {
   BeginTurn,
   Citation,
@@ -14,8 +14,9 @@ import type {
 } from './types.ts';
 
 /**
- * The Store over Kysely. Queries are written in Kysely's portable subset so a PostgreSQL
- * dialect can run the same code; only table creation differs per dialect.
+ * The Store over Kysely, shared by SQLite and PostgreSQL. Queries stay in Kysely's portable
+ * subset; table creation differs per dialect (see each dialect's migrations) and row locking
+ * is the one place that checks `kind`.
  */
 export function createKyselyStore(
   db: Kysely<Database>,
@@ -170,12 +171,20 @@ export function createKyselyStore(
       async insertMany(files) {
         if (files.length === 0) return;
         await db.transaction().execute(async (trx) => {
-          await trx.insertInto('files').values(files.map(fromFile)).execute();
+          await trx
+            .insertInto('files')
+            .values(files.map(fromFile))
+            .onConflict((oc) => oc.columns(['user_id', 'sha256', 'origin']).doNothing())
+            .execute();
         });
       },
       async setUpstreamId(id, agentId, upstreamId) {
         await db.transaction().execute(async (trx) => {
-          const row = await trx.selectFrom('files').select('upstream_ids').where('id', '=', id).executeTakeFirst();
+          let read = trx.selectFrom('files').select('upstream_ids').where('id', '=', id);
+          // SQLite runs one transaction at a time; on PostgreSQL two concurrent calls for
+          // different agents would both read the old map and one key would be lost.
+          if (kind === 'postgres') read = read.forUpdate();
+          const row = await read.executeTakeFirst();
           if (!row) return;
           const ids = { ...parseJson<Record<string, string>>(row.upstream_ids, {}), [agentId]: upstreamId };
           await trx.updateTable('files').set({ upstream_ids: JSON.stringify(ids) }).where('id', '=', id).execute();

@@ -142,7 +142,10 @@ export interface FileStore {
   findByOrigin(origin: string, userId?: string): Promise<FileRecord | undefined>;
   findByOwnerAndContent(userId: string, sha256: string, origin: string): Promise<FileRecord | undefined>;
   list(query: { userId?: string; limit: number; afterId?: string }): Promise<FileRecord[]>;
-  /** Inserts a batch in one transaction: all rows or none. */
+  /**
+   * Inserts a batch in one transaction: all rows or none. A row whose (user, sha256, origin)
+   * already exists is skipped: the existing record stands (read it with findByOwnerAndContent).
+   */
   insertMany(files: NewFile[]): Promise<void>;
   setUpstreamId(id: string, agentId: string, upstreamId: string): Promise<void>;
   delete(id: string): Promise<boolean>;

@@ -163,12 +163,77 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       expect(await store.messages.interruptStreaming(9_001)).toBe(0);
     });
 
+    it('returns the record unchanged for an empty patch and undefined for a missing id', async () => {
+      const c = conversation({ managerId: 'm' });
+      const u = message(c.id, { usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 } });
+      await store.beginTurn({ conversation: { create: c }, userMessage: u, assistantMessage: message(c.id, { role: 'assistant' }) });
+      expect(await store.conversations.update(c.id, {})).toEqual(c);
+      expect(await store.messages.update(u.id, {})).toEqual(u);
+      expect(await store.conversations.update('missing', {})).toBeUndefined();
+      expect(await store.conversations.update('missing', { name: 'x' })).toBeUndefined();
+      expect(await store.messages.update('missing', { content: 'x' })).toBeUndefined();
+      expect(await store.messages.list({ conversationId: c.id, limit: 10, afterId: 'missing' })).toEqual([]);
+    });
+
+    it('keeps epoch-ms timestamps and large sizes exact, as numbers', async () => {
+      const now = 1_764_000_000_123;
+      const c = conversation({ createdAt: now, updatedAt: now + 1 });
+      const a = message(c.id, { role: 'assistant', status: 'streaming', lastEventId: 3_000_000_000, createdAt: now, updatedAt: now });
+      await store.beginTurn({ conversation: { create: c }, userMessage: message(c.id, { createdAt: now, updatedAt: now }), assistantMessage: a });
+      expect(await store.conversations.get(c.id)).toEqual(c);
+      expect(await store.messages.get(a.id)).toEqual(a);
+      expect(await store.conversations.list({ limit: 1, after: { updatedAt: now + 2, id: '' } })).toEqual([c]);
+
+      const f = file({ size: 5_000_000_000, createdAt: now });
+      await store.files.insertMany([f]);
+      expect(await store.files.get(f.id)).toEqual(f);
+      const count = await store.files.countBySha256(f.sha256);
+      expect(count).toBe(1);
+      expect(typeof count).toBe('number');
+      const interrupted = await store.messages.interruptStreaming(now + 5);
+      expect(interrupted).toBe(1);
+      expect(typeof interrupted).toBe('number');
+    });
+
+    it('breaks updated_at / created_at ties by id compared bytewise', async () => {
+      const ids = ['a-1', 'A_2', 'b', 'B', 'a_1', 'a1', 'Z', '_'];
+      const expected = [...ids].sort().reverse();
+      for (const id of ids) {
+        await store.conversations.create(conversation({ id, updatedAt: 7_000 }));
+        await store.files.insertMany([file({ id, sha256: `sha-${id}`, createdAt: 7_000 })]);
+      }
+      const conversations: string[] = [];
+      let after: { updatedAt: number; id: string } | undefined;
+      for (;;) {
+        const page = await store.conversations.list({ userId: 'alice', limit: 3, after });
+        conversations.push(...page.map((c) => c.id));
+        const last = page.at(-1);
+        if (page.length < 3 || !last) break;
+        after = { updatedAt: last.updatedAt, id: last.id };
+      }
+      expect(conversations).toEqual(expected);
+
+      const files: string[] = [];
+      let afterId: string | undefined;
+      for (;;) {
+        const page = await store.files.list({ userId: 'alice', limit: 3, afterId });
+        files.push(...page.map((f) => f.id));
+        afterId = page.at(-1)?.id;
+        if (page.length < 3) break;
+      }
+      expect(files).toEqual(expected);
+    });
+
     it('stores files in batches, all or nothing, and finds them by origin and content', async () => {
       const f1 = file({ origin: 'docs/a.txt', createdAt: 1 });
       const f2 = file({ origin: 'docs/b.txt', sha256: 'def', createdAt: 2 });
       await store.files.insertMany([f1, f2]);
-      await expect(store.files.insertMany([file({ origin: 'new.txt' }), { ...f1 }])).rejects.toThrow();
+      await expect(store.files.insertMany([file({ origin: 'new.txt' }), { ...f1, origin: 'dup-id.txt' }])).rejects.toThrow();
       expect(await store.files.findByOrigin('new.txt')).toBeUndefined();
+      // Same owner, content and origin as an existing record: skipped, the first one stands.
+      await store.files.insertMany([file({ origin: 'docs/a.txt' })]);
+      expect((await store.files.findByOwnerAndContent('alice', 'abc', 'docs/a.txt'))?.id).toBe(f1.id);
+      expect(await store.files.countBySha256('abc')).toBe(1);
 
       expect((await store.files.findByOrigin('docs/a.txt', 'alice'))?.id).toBe(f1.id);
       expect(await store.files.findByOrigin('docs/a.txt', 'bob')).toBeUndefined();

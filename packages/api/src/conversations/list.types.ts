@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, limitSchema, pageSchema } from '../schemas/common.ts';
+import { idSchema, labelSchema, limitSchema, pageSchema } from '../schemas/common.ts';
 import { conversationSchema } from '../schemas/records.ts';
 import { userFields } from '../schemas/user-input.ts';
 
@@ -11,7 +11,7 @@ export const listConversationsInput = z
     cursor: z.string().max(512).optional(),
     /** Alternative to `cursor`: the id of the last conversation already seen (Dify's `last_id`). */
     lastId: idSchema.optional(),
-    managerId: z.string().trim().min(1).max(128).optional(),
+    managerId: labelSchema(128).optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fileRefSchema } from '../schemas/common.ts';
 import { fileSchema } from '../schemas/records.ts';
 import { userFields } from '../schemas/user-input.ts';
 
@@ -6,7 +7,7 @@ export const uploadPathsInput = z
   .object({
     ...userFields,
     /** Server-side paths, relative to the first upload root or absolute inside a root. */
-    paths: z.array(z.string().min(1).max(4096)).min(1),
+    paths: z.array(fileRefSchema).min(1),
   })
   .strict();
 

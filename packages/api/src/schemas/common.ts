@@ -8,7 +8,35 @@ export const idSchema = z
   .max(128, 'must be at most 128 characters')
   .regex(/^[\w.:@-]+$/, 'may contain only letters, digits and _ . : @ -');
 
-export const userIdSchema = z.string().trim().min(1).max(128);
+/** Short single-line labels (user ids, manager ids, agent ids): no control characters. */
+export const labelSchema = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
+
+export const userIdSchema = labelSchema(128);
+
+/** Ids the server generated (messages, files): opaque, but never control characters. */
+export const recordIdSchema = labelSchema(128);
+
+/** Free text (queries, names): any characters but NUL, which no store can keep. */
+export const textSchema = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((v) => !v.includes('\0'), 'must not contain NUL characters');
+
+/** A file id or an upload path string. */
+export const fileRefSchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((v) => !v.includes('\0'), 'must not contain NUL characters');
 
 export const isoDateSchema = z.iso.datetime();
 

@@ -39,7 +39,10 @@ export async function uploadByPaths(
   const records: FileRecord[] = [];
   const fresh: FileRecord[] = [];
   for (const [i, f] of read.entries()) {
-    const existing = await store.files.findByOwnerAndContent(owner, f.sha256, f.origin);
+    // The same path twice in one batch, or already stored for this owner: one record.
+    const existing =
+      records.find((r) => r.sha256 === f.sha256 && r.origin === f.origin) ??
+      (await store.files.findByOwnerAndContent(owner, f.sha256, f.origin));
     if (existing) {
       records.push(existing);
       continue;
@@ -70,10 +73,19 @@ export async function uploadByPaths(
     }
     await store.files.insertMany(fresh);
   } catch (err) {
-    await Promise.all(written.map((sha) => blobs.remove(sha)));
+    // Remove only blobs this call created and no record points at.
+    for (const sha of written) {
+      if ((await store.files.countBySha256(sha).catch(() => 1)) === 0) await blobs.remove(sha);
+    }
     throw err;
   }
-  return records;
+  if (fresh.length === 0) return records;
+  // A concurrent upload of the same file may have won the insert: return the stored record.
+  return Promise.all(
+    records.map(async (r) =>
+      fresh.includes(r) ? ((await store.files.findByOwnerAndContent(owner, r.sha256, r.origin)) ?? r) : r,
+    ),
+  );
 }
 
 async function readAllowedFile(config: ApiConfig, origin: string): Promise<ReadFile> {

@@ -85,6 +85,17 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('files_sha256').on('files').column('sha256').execute();
     },
   },
+  // One record per (owner, content, origin): concurrent uploads of the same file converge on it.
+  '0002_files_owner_content_unique': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('files_owner_content_origin')
+        .on('files')
+        .columns(['user_id', 'sha256', 'origin'])
+        .unique()
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -5,7 +5,7 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createKyselyStore } from '../kysely-store.ts';
 import type { Store } from '../types.ts';
 import { migrationProvider } from './migrations.ts';
-import type { Database } from './schema.ts';
+import type { Database } from '../schema.ts';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; ':memory:' for a throwaway database. */

@@ -1,6 +1,10 @@
 import type { Generated } from 'kysely';
 
-/** Row shapes as stored. JSON columns hold text; the store decodes them. */
+/**
+ * Row shapes as stored, shared by every dialect. JSON columns hold text; the store decodes
+ * them. Integer columns arrive as numbers on both SQLite and PostgreSQL (whose int8 the
+ * PostgreSQL opener parses into numbers).
+ */
 export interface ConversationsTable {
   id: string;
   user_id: string;

@@ -1,0 +1,2 @@
+export { createDifyAgent } from './agent.ts';
+export type { DifyAgentOptions } from './options.ts';

@@ -1,0 +1,2 @@
+export { createOpenAIAgent } from './agent.ts';
+export type { OpenAIAgentOptions } from './options.ts';

@@ -1,0 +1,134 @@
+import { AnswerStream } from './answer-stream.ts';
+import { defaultRetryPolicy, once, withRetry, type RetryPolicy } from './retry.ts';
+import { createTransport } from './transport/create-trpc-client.ts';
+import type {
+  AgentInfo,
+  Answer,
+  Conversation,
+  ConversationPage,
+  ConverseInput,
+  FileInfo,
+  FilePage,
+  ListConversationsParams,
+  ListFilesParams,
+  ListMessagesParams,
+  MessagePage,
+} from './types.ts';
+
+export interface ClientOptions {
+  /** Where the server runs, e.g. `http://localhost:5000`. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** The user every call acts for (servers without API keys tell users apart by this). */
+  user?: string;
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+  /** A fetch implementation (defaults to the global one). */
+  fetch?: typeof globalThis.fetch;
+  /** Retries of idempotent calls on connection errors, 429 and 5xx. Default 2. */
+  maxRetries?: number;
+  /** Timeout of one call in ms (not of streams). Default 60 000. */
+  timeoutMs?: number;
+  /** Consecutive re-attach attempts a stream makes after its connection drops. Default 5. */
+  maxReconnects?: number;
+}
+
+export interface ResumeOptions {
+  /** The last event id already seen; the stream continues after it. */
+  lastEventId?: string;
+}
+
+export interface ColloquyClient {
+  conversations: {
+    /** One page, newest first. */
+    list(params?: ListConversationsParams): Promise<ConversationPage>;
+    /** Every conversation, page after page. */
+    iterate(params?: Omit<ListConversationsParams, 'cursor'>): AsyncIterable<Conversation>;
+    get(id: string): Promise<Conversation>;
+    rename(id: string, name: string): Promise<Conversation>;
+    delete(id: string): Promise<void>;
+  };
+  messages: {
+    /** One page of a conversation's messages, oldest first. */
+    list(conversationId: string, params?: ListMessagesParams): Promise<MessagePage>;
+  };
+  files: {
+    /** Stores files the server can read by path (as `POST /upload_files`). */
+    uploadPaths(paths: string[]): Promise<FileInfo[]>;
+    list(params?: ListFilesParams): Promise<FilePage>;
+    get(id: string): Promise<FileInfo>;
+    delete(id: string): Promise<void>;
+  };
+  agents: {
+    list(): Promise<AgentInfo[]>;
+  };
+  /** Runs a turn to its end and returns the answer. Never retried (it is not idempotent). */
+  converse(input: ConverseInput): Promise<Answer>;
+  /** Starts a turn and streams its events. */
+  stream(input: ConverseInput): AnswerStream;
+  /** Re-attaches to a message's stream, e.g. after a restart of the client. */
+  resume(messageId: string, options?: ResumeOptions): AnswerStream;
+}
+
+export function createClient(options: ClientOptions): ColloquyClient {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  if (options.user) headers['x-colloquy-user'] = options.user;
+  const trpc = createTransport({
+    baseUrl: options.baseUrl,
+    headers,
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    timeoutMs: options.timeoutMs ?? 60_000,
+  });
+  const policy: RetryPolicy = { ...defaultRetryPolicy, maxRetries: options.maxRetries ?? defaultRetryPolicy.maxRetries };
+  const retry = <T>(call: () => Promise<T>) => withRetry(policy, call);
+  const streamOptions = { trpc, policy, maxReconnects: options.maxReconnects ?? 5 };
+
+  return {
+    conversations: {
+      list: (params = {}) => retry(() => trpc.conversations.list.query(params)),
+      async *iterate(params = {}) {
+        let cursor: string | undefined;
+        do {
+          const page: ConversationPage = await retry(() => trpc.conversations.list.query({ ...params, cursor }));
+          yield* page.items;
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+      },
+      get: (id) => retry(() => trpc.conversations.get.query({ id })),
+      rename: (id, name) => retry(() => trpc.conversations.rename.mutate({ id, name })),
+      delete: async (id) => {
+        await retry(() => trpc.conversations.delete.mutate({ id }));
+      },
+    },
+    messages: {
+      list: (conversationId, params = {}) => retry(() => trpc.messages.list.query({ ...params, conversationId })),
+    },
+    files: {
+      // Idempotent: the server returns the existing record for the same user, path and content.
+      uploadPaths: (paths) => retry(() => trpc.files.uploadPaths.mutate({ paths })),
+      list: (params = {}) => retry(() => trpc.files.list.query(params)),
+      get: (id) => retry(() => trpc.files.get.query({ id })),
+      delete: async (id) => {
+        await retry(() => trpc.files.delete.mutate({ id }));
+      },
+    },
+    agents: {
+      list: () => retry(() => trpc.agents.list.query()),
+    },
+    converse: (input) => once(() => trpc.chat.converse.mutate(input)),
+    stream: (input) =>
+      new AnswerStream({
+        ...streamOptions,
+        // `send` is never retried blindly: once the turn has started it is re-attached instead.
+        start: () => once(() => trpc.chat.send.mutate(input)),
+      }),
+    resume: (messageId, resumeOptions = {}) =>
+      new AnswerStream({
+        ...streamOptions,
+        start: () => Promise.resolve({ messageId }),
+        lastEventId: resumeOptions.lastEventId,
+      }),
+  };
+}
