@@ -34,3 +34,26 @@ export async function collect(agent: Agent, t: AgentTurn): Promise<RunResult> {
   if (end?.event !== 'message_end') throw new Error('run did not end with message_end');
   return { events, deltas, answer: deltas.join(''), end };
 }
+
+/** Every event of a run, and the error it ended with, if any. */
+export async function settle(agent: Agent, t: AgentTurn): Promise<{ events: AgentEvent[]; deltas: string[]; error: unknown }> {
+  const events: AgentEvent[] = [];
+  let error: unknown;
+  try {
+    for await (const event of agent.run(t)) events.push(event);
+  } catch (err) {
+    error = err;
+  }
+  const deltas = events.flatMap((e) => (e.event === 'message' ? [e.answer] : []));
+  return { events, deltas, error };
+}
+
+/** Small limits so timeout and retry tests stay fast; pings off unless a test asks for them. */
+export const FAST = {
+  firstByteTimeoutMs: 2000,
+  idleTimeoutMs: 2000,
+  pingIntervalMs: 60_000,
+  maxRetries: 2,
+  retryBackoffMs: 5,
+  probeTimeoutMs: 1000,
+};

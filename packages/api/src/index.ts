@@ -9,6 +9,7 @@ export {
 } from './context.ts';
 export { createServices, type ServicesOptions } from './services/create-services.ts';
 export { AppError, type AppErrorCode } from './errors/app-error.ts';
+export { describeZodError } from './errors/describe-zod-error.ts';
 export { streamEventSchema, type StreamEvent, type StreamEventName } from './schemas/stream-event.ts';
 export * from './schemas/records.ts';
 export { answerSchema, type Answer } from './chat/converse.types.ts';

@@ -2,6 +2,7 @@ import { initTRPC } from '@trpc/server';
 import { ZodError, z } from 'zod';
 import type { Context } from './context.ts';
 import { AppError } from './errors/app-error.ts';
+import { describeZodError } from './errors/describe-zod-error.ts';
 import { toTRPCError } from './errors/to-trpc-error.ts';
 
 const t = initTRPC.context<Context>().create({
@@ -9,6 +10,8 @@ const t = initTRPC.context<Context>().create({
     const zodError = error.cause instanceof ZodError ? error.cause : undefined;
     return {
       ...shape,
+      // A readable summary instead of zod's JSON dump of issues.
+      message: zodError ? describeZodError(zodError) : shape.message,
       // Never ship stack traces to clients.
       data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, zodError: zodError ? z.flattenError(zodError) : null },
     };

@@ -5,8 +5,12 @@ export interface TcpProxy {
   url: string;
   /** Destroys every open client connection (both sides), as a network failure would. */
   cutAll(): void;
-  /** The next `n` connections are answered with `response` (raw HTTP) instead of being forwarded. */
-  failNext(n: number, response: string): void;
+  /**
+   * The next `n` connections are answered with `response` (raw HTTP) instead of being
+   * forwarded. Open connections are cut first, so clients that keep connections alive must
+   * open new ones; resolves once they have had time to notice.
+   */
+  failNext(n: number, response: string): Promise<void>;
   /** Connections accepted so far. */
   connections(): number;
   close(): Promise<void>;
@@ -54,8 +58,11 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       for (const s of open) s.destroy();
       open.clear();
     },
-    failNext(n, response) {
+    async failNext(n, response) {
+      for (const s of open) s.destroy();
+      open.clear();
       failures = { left: n, response };
+      await new Promise((resolve) => setTimeout(resolve, 50));
     },
     connections: () => accepted,
     close() {

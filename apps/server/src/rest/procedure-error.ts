@@ -1,3 +1,4 @@
+import { describeZodError } from '@colloquy/api';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { ZodError } from 'zod';
@@ -8,7 +9,7 @@ export function describeProcedureError(err: unknown): { status: number; detail: 
   if (err instanceof FieldError) return { status: 400, detail: err.message };
   if (err instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(err);
-    if (err.cause instanceof ZodError) return { status, detail: formatZodError(err.cause) };
+    if (err.cause instanceof ZodError) return { status, detail: describeZodError(err.cause) };
     if (status >= 500) {
       console.error('[colloquy] procedure failed:', err.cause ?? err);
       return { status, detail: 'internal server error' };
@@ -17,8 +18,4 @@ export function describeProcedureError(err: unknown): { status: number; detail: 
   }
   console.error('[colloquy] unexpected error:', err);
   return { status: 500, detail: 'internal server error' };
-}
-
-export function formatZodError(err: ZodError): string {
-  return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }

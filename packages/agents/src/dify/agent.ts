@@ -18,7 +18,7 @@ export function createDifyAgent(options: DifyAgentOptions): Agent {
       label: upstreamLabel('Dify', options.baseUrl),
       secrets: [options.apiKey],
       timeouts: resolveTimeouts(options.timeouts),
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     },
     agentId: id,
     baseUrl: options.baseUrl,

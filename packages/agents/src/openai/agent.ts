@@ -20,7 +20,7 @@ export function createOpenAIAgent(options: OpenAIAgentOptions): Agent {
       label: upstreamLabel('OpenAI-compatible server', options.baseUrl),
       secrets: options.apiKey ? [options.apiKey] : [],
       timeouts: resolveTimeouts(options.timeouts),
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     },
     baseUrl: options.baseUrl,
     apiKey: options.apiKey || undefined,

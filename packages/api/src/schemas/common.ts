@@ -40,7 +40,7 @@ export const fileRefSchema = z
 
 export const isoDateSchema = z.iso.datetime();
 
-export const limitSchema = z.coerce.number().int().min(1).max(100);
+export const limitSchema = z.number().int().min(1).max(100);
 
 /** A page of items with an opaque cursor for the next one (null at the end). */
 export const pageSchema = <T extends z.ZodType>(item: T) =>

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 /** File contents stored once per sha256 under DATA_DIR/blobs/ab/<sha256>. */
 export interface BlobStore {
   /** Writes the content unless it is already there; returns whether it was newly written. */
-  put(sha256: string, data: Buffer): Promise<boolean>;
+  put(sha256: string, data: Uint8Array): Promise<boolean>;
   remove(sha256: string): Promise<void>;
   pathOf(sha256: string): string;
 }
 
-export const sha256Of = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+export const sha256Of = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 export function createBlobStore(dir: string): BlobStore {
   const pathOf = (sha256: string) => join(dir, sha256.slice(0, 2), sha256);
