@@ -1,51 +1,122 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { createContextFactory, appRouter, type Services } from '@colloquy/api';
+import { AppError, createContextFactory, appRouter, type Services } from '@colloquy/api';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type Express } from 'express';
 import type { ServerConfig } from './config.ts';
+import { healthRoutes } from './http/health-routes.ts';
 import { errorHandler, notFoundHandler } from './http/json-errors.ts';
-import { makeCallerFor } from './rest/caller.ts';
+import { listRoutes } from './http/route-list.ts';
+import type { Logger } from './observability/logging.ts';
+import { requestLogging } from './observability/logging.ts';
+import type { Metrics } from './observability/metrics.ts';
+import { buildOpenApiDocument } from './openapi/document.ts';
+import { docsRoutes } from './openapi/docs-routes.ts';
+import { makeCallerFor, makeContextFor } from './rest/caller.ts';
 import { conversationRoutes } from './rest/conversation-routes.ts';
 import { converseRoute } from './rest/converse-route.ts';
 import { fileRoutes } from './rest/file-routes.ts';
+import { stopRoute } from './rest/stop-route.ts';
+import { uploadRoute } from './rest/upload-route.ts';
+import { accessGuard, principalOf, securityHeaders } from './security/index.ts';
 
 const publicDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'public');
 
+/** What the composition root hands the app for logs, metrics and readiness. */
+export interface AppObservability {
+  logger: Logger;
+  metrics: Metrics;
+  /** True once shutdown has begun (/readyz answers 503). */
+  isDraining(): boolean;
+}
+
+/** Room for a multipart form's boundaries and fields around a file of MAX_FILE_BYTES. */
+const MULTIPART_OVERHEAD = 256 * 1024;
+
 /** The HTTP surface: tRPC at /trpc, the REST compatibility routes, health, the console. */
-export function createApp(config: ServerConfig, services: Services): Express {
+export function createApp(config: ServerConfig, services: Services, ops: AppObservability): Express {
   const createContext = createContextFactory(services);
   const callerFor = makeCallerFor(createContext);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // First: every response (errors and streams included) carries X-Request-Id, is logged and timed.
+  app.use(requestLogging(ops.logger));
+  app.use(ops.metrics.httpMiddleware(routeLabeler(() => app)));
+  app.use(securityHeaders(config.corsOrigins));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
+  // Health, metrics and the API document are public: they stay above the auth middleware.
   app.use(
-    '/trpc',
-    createExpressMiddleware({
-      router: appRouter,
-      createContext: ({ req }) => createContext({ headers: req.headers }),
-      maxBodySize: config.jsonBodyLimit,
-      // Errors raised before a procedure runs (e.g. 415) otherwise go out without a JSON type.
-      responseMeta: ({ errors }) => (errors.length > 0 ? { headers: { 'content-type': 'application/json' } } : {}),
-      onError({ error, path }) {
-        if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[colloquy] trpc ${path ?? '?'} failed:`, error.cause ?? error);
-      },
+    healthRoutes({
+      services,
+      registry: ops.metrics.registry,
+      readinessTimeoutMs: config.readinessTimeoutMs,
+      isDraining: ops.isDraining,
     }),
   );
+  app.use(docsRoutes(() => buildOpenApiDocument({ version: '0.1.0', apiKeys: config.apiKeys.length > 0 })));
+
+  // Everything below needs an API key (when keys are configured) and is rate-limited; health
+  // routes stay above this line.
+  app.use(accessGuard({ apiKeys: config.apiKeys, rateLimitPerMinute: config.rateLimitPerMinute, publicDir }));
+
+  const trpc = (maxBodySize: number) =>
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: ({ req }) => createContext({ headers: req.headers, principal: principalOf(req) }),
+      maxBodySize,
+      // Errors raised before a procedure runs (e.g. 415) otherwise go out without a JSON type.
+      responseMeta: ({ errors }) => {
+        if (errors.length === 0) return {};
+        const retryAfter = errors.find((e) => e.cause instanceof AppError && e.cause.retryAfterSeconds !== undefined)?.cause as
+          | AppError
+          | undefined;
+        return {
+          headers: {
+            'content-type': 'application/json',
+            ...(retryAfter ? { 'retry-after': String(retryAfter.retryAfterSeconds) } : {}),
+          },
+        };
+      },
+      onError({ error, path, req }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error, path }, 'trpc call failed');
+      },
+    });
+  const trpcCalls = trpc(config.jsonBodyLimit);
+  // FormData uploads (files.upload) may be as large as a file; every other call keeps the JSON limit.
+  const trpcUploads = trpc(config.maxFileBytes + MULTIPART_OVERHEAD);
+  app.use('/trpc', (req, res, next) => (req.is('multipart/form-data') ? trpcUploads : trpcCalls)(req, res, next));
 
   // REST: JSON bodies of any declared JSON type; other types leave the body empty (→ 400).
   app.use(express.json({ limit: config.jsonBodyLimit, type: ['application/json', 'application/*+json'] }));
   app.use(conversationRoutes(callerFor));
   app.use(fileRoutes(callerFor));
+  app.use(uploadRoute({ contextFor: makeContextFor(createContext), maxFileBytes: config.maxFileBytes }));
   app.use(converseRoute(callerFor, { defaultResponseMode: config.defaultResponseMode }));
+  app.use(stopRoute(callerFor));
 
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;
+}
+
+/**
+ * The metrics' `route` label for a request path: a registered REST route's path, a tRPC
+ * procedure (`/trpc/chat.send`; batches and unknown names collapse), or undefined (static files
+ * and unknown paths, labelled by the metrics from the status). Never the raw URL.
+ */
+function routeLabeler(appOf: () => Express): (path: string) => string | undefined {
+  let rest: Set<string> | undefined;
+  const procedures = new Set(Object.keys(appRouter._def.procedures));
+  return (path) => {
+    rest ??= new Set(listRoutes(appOf()).map((r) => r.path));
+    if (rest.has(path)) return path;
+    if (path === '/trpc' || path.startsWith('/trpc/')) {
+      const names = path.slice('/trpc/'.length).split(',');
+      if (names.length === 1 && procedures.has(names[0]!)) return `/trpc/${names[0]}`;
+      return names.every((n) => procedures.has(n)) ? '/trpc/(batch)' : '/trpc/(unknown)';
+    }
+    return undefined;
+  };
 }

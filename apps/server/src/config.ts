@@ -1,6 +1,9 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { readConfigFile, resolveAgents, type AgentConfig, type ConfigFile, type UpstreamDefaults } from './agents-config.ts';
+import { ApiKeyConfigError, mergeApiKeys, parseApiKeys, type ApiKeyEntry } from './security/api-keys.ts';
+import { CorsConfigError, isLoopbackHost, parseCorsOrigins } from './security/network.ts';
 
 /** Byte sizes as plain numbers or with a unit: 512kb, 20mb, 1gb. */
 const bytes = z
@@ -16,6 +19,10 @@ const bytes = z
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'], { error: 'expected 1 or 0 (true/false, yes/no)' })
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
 const envSchema = z.object({
   PORT: int(0, 65535).default(5000),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
@@ -25,17 +32,33 @@ const envSchema = z.object({
   UPLOAD_ROOTS: z.string().trim().min(1).optional(),
   DEFAULT_USER: z.string().trim().min(1).max(128).default('default'),
   DEFAULT_RESPONSE_MODE: z.enum(['blocking', 'streaming']).default('blocking'),
-  DEFAULT_AGENT: z.string().trim().min(1).default('local'),
+  DEFAULT_AGENT: z.string().trim().min(1).optional(),
+  COLLOQUY_CONFIG: z.string().trim().min(1).optional(),
+  DIFY_BASE_URL: z.string().trim().optional(),
+  DIFY_API_KEY: z.string().trim().optional(),
+  OPENAI_BASE_URL: z.string().trim().optional(),
+  OPENAI_API_KEY: z.string().trim().optional(),
+  OPENAI_MODEL: z.string().trim().optional(),
+  UPSTREAM_FIRST_BYTE_TIMEOUT_MS: int(1, 600_000).default(30_000),
+  UPSTREAM_IDLE_TIMEOUT_MS: int(1, 3_600_000).default(60_000),
+  UPSTREAM_PING_INTERVAL_MS: int(100, 600_000).default(15_000),
+  UPSTREAM_MAX_RETRIES: int(0, 10).default(2),
   API_KEYS: z.string().trim().optional(),
+  ALLOW_OPEN: flag.default(false),
+  RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
+  CORS_ORIGINS: z.string().trim().optional(),
+  MAX_CONCURRENT_TURNS_PER_USER: int(0, 10_000).default(4),
   JSON_BODY_LIMIT: bytes.default(1024 * 1024),
   MAX_FILE_BYTES: bytes.default(20 * 1024 * 1024),
   MAX_FILES_PER_BATCH: int(1, 1000).default(20),
-  MAX_FILES_PER_TURN: int(1, 100).default(20),
-  MAX_QUERY_CHARS: int(1, 100_000).default(32_000),
+  MAX_FILES_PER_TURN: int(1, 1000).default(20),
+  MAX_QUERY_CHARS: int(1, 1_000_000).default(32_000),
   LOCAL_AGENT_DELTA_DELAY_MS: int(0, 10_000).default(15),
   STREAM_RETENTION_MS: int(1000, 24 * 3600_000).default(5 * 60_000),
   FLUSH_INTERVAL_MS: int(50, 1000).default(1000),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  LOG_LEVEL: z.string().trim().toLowerCase().pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
+  READINESS_TIMEOUT_MS: int(50, 60_000).default(2000),
 });
 
 export interface ServerConfig {
@@ -47,6 +70,12 @@ export interface ServerConfig {
   defaultUser: string;
   defaultResponseMode: 'blocking' | 'streaming';
   defaultAgent: string;
+  /** Every configured agent (local always among them). */
+  agents: AgentConfig[];
+  /** Timeouts and retries for upstream agents unless an agent overrides them. */
+  upstream: UpstreamDefaults;
+  /** The parsed COLLOQUY_CONFIG file, if one is set. */
+  configFile: ConfigFile | undefined;
   jsonBodyLimit: number;
   maxFileBytes: number;
   maxFilesPerBatch: number;
@@ -56,6 +85,20 @@ export interface ServerConfig {
   streamRetentionMs: number;
   flushIntervalMs: number;
   shutdownGraceMs: number;
+  /** pino level of the JSON log lines written to stdout. */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How long /readyz waits for the store and each agent before calling it unreachable. */
+  readinessTimeoutMs: number;
+  /** API keys from API_KEYS and the config file's `apiKeys`; empty means the server runs open. */
+  apiKeys: ApiKeyEntry[];
+  /** ALLOW_OPEN: run without keys on a non-loopback HOST. */
+  allowOpen: boolean;
+  /** Requests per minute per API key (per client IP when open); 0 disables rate limiting. */
+  rateLimitPerMinute: number;
+  /** Origins allowed by CORS (`*` for any); empty means same-origin only. */
+  corsOrigins: string[];
+  /** Running generations per user; 0 means unlimited. */
+  maxConcurrentTurnsPerUser: number;
 }
 
 export class ConfigError extends Error {
@@ -73,12 +116,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  if (e.API_KEYS) {
-    // Refuse rather than run open while the operator believes keys are enforced.
-    throw new ConfigError('API_KEYS is set, but API-key authentication is not available in this build yet; unset it.');
-  }
   if (e.REDIS_URL) {
     throw new ConfigError('REDIS_URL is set, but the Redis stream log is not available in this build yet; unset it.');
+  }
+  let configFile: ConfigFile | undefined;
+  let agents: AgentConfig[];
+  try {
+    configFile = e.COLLOQUY_CONFIG ? readConfigFile(resolve(e.COLLOQUY_CONFIG), env) : undefined;
+    agents = resolveAgents(configFile, e);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const defaultAgent = e.DEFAULT_AGENT ?? configFile?.defaultAgent ?? 'local';
+  if (!agents.some((a) => a.id === defaultAgent)) {
+    throw new ConfigError(
+      `Invalid configuration:\n  DEFAULT_AGENT: "${defaultAgent}" is not a configured agent (have: ${agents.map((a) => a.id).join(', ')})`,
+    );
+  }
+  let apiKeys: ApiKeyEntry[];
+  let corsOrigins: string[];
+  try {
+    apiKeys = mergeApiKeys(
+      { source: 'API_KEYS', entries: parseApiKeys(e.API_KEYS) },
+      { source: 'COLLOQUY_CONFIG apiKeys', entries: configFile?.apiKeys ?? [] },
+    );
+    corsOrigins = parseCorsOrigins(e.CORS_ORIGINS);
+  } catch (err) {
+    if (!(err instanceof ApiKeyConfigError) && !(err instanceof CorsConfigError)) throw err;
+    throw new ConfigError(`Invalid configuration:\n  ${err.message}`);
+  }
+  if (apiKeys.length === 0 && !e.ALLOW_OPEN && !isLoopbackHost(e.HOST)) {
+    // Open mode lets anyone act as any user: never by accident on a reachable address.
+    throw new ConfigError(
+      `Invalid configuration:\n  HOST: ${e.HOST} is not a loopback address and no API_KEYS are set; ` +
+        'set API_KEYS, or ALLOW_OPEN=1 to run without authentication anyway',
+    );
   }
   const dataDir = resolve(e.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
@@ -100,7 +172,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     uploadRoots,
     defaultUser: e.DEFAULT_USER,
     defaultResponseMode: e.DEFAULT_RESPONSE_MODE,
-    defaultAgent: e.DEFAULT_AGENT,
+    defaultAgent,
+    agents,
+    upstream: {
+      firstByteTimeoutMs: e.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
+      idleTimeoutMs: e.UPSTREAM_IDLE_TIMEOUT_MS,
+      pingIntervalMs: e.UPSTREAM_PING_INTERVAL_MS,
+      maxRetries: e.UPSTREAM_MAX_RETRIES,
+    },
+    configFile,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     maxFileBytes: e.MAX_FILE_BYTES,
     maxFilesPerBatch: e.MAX_FILES_PER_BATCH,
@@ -110,5 +190,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     streamRetentionMs: e.STREAM_RETENTION_MS,
     flushIntervalMs: e.FLUSH_INTERVAL_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
+    readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
+    apiKeys,
+    allowOpen: e.ALLOW_OPEN,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    corsOrigins,
+    maxConcurrentTurnsPerUser: e.MAX_CONCURRENT_TURNS_PER_USER,
   };
 }

@@ -1,20 +1,35 @@
 import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './observability/logging.ts';
 import { startServer } from './server.ts';
+
+/** Extra time past SHUTDOWN_GRACE_MS before a shutdown that hangs is abandoned (exit 1). */
+const SHUTDOWN_SLACK_MS = 15_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const running = await startServer(config);
-  console.log(`[colloquy] listening on ${running.url} (data: ${config.dataDir}, store: ${running.services.store.kind})`);
+  const logger = createLogger(config.logLevel);
+  const running = await startServer(config, { logger });
+  logger.info(
+    { url: running.url, dataDir: config.dataDir, store: running.services.store.kind },
+    `listening on ${running.url}`,
+  );
 
   let signals = 0;
   const shutdown = (signal: string) => {
     signals += 1;
-    if (signals > 1) process.exit(1);
-    console.log(`[colloquy] ${signal}: shutting down`);
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, `${signal}: shutting down`);
+    setTimeout(() => {
+      logger.error({ signal }, 'shutdown did not finish in time: exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + SHUTDOWN_SLACK_MS).unref();
     running.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        console.error('[colloquy] shutdown failed:', err);
+        logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -24,6 +39,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  // Before the configuration is read there is no configured logger: log at the default level.
+  const logger = createLogger('info');
+  if (err instanceof ConfigError) logger.fatal(err.message);
+  else logger.fatal({ err }, 'start-up failed');
   process.exit(1);
 });

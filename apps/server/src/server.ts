@@ -1,23 +1,43 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { createLocalAgent } from '@colloquy/agents';
 import { createServices, type Services } from '@colloquy/api';
 import { openStore } from '@colloquy/store';
 import { createApp } from './app.ts';
+import { buildAgents } from './build-agents.ts';
 import type { ServerConfig } from './config.ts';
 import { answerClientError } from './http/client-error.ts';
+import { createLogger, type Logger } from './observability/logging.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { securityWarnings } from './security/index.ts';
 
 export interface RunningServer {
   url: string;
   server: Server;
   services: Services;
-  /** Stops accepting, lets running turns finish up to the grace time, closes the store. */
+  logger: Logger;
+  metrics: Metrics;
+  /**
+   * Stops accepting, lets running turns finish up to the grace time (then stops them: their
+   * partial text is stored as `stopped`), lets open streams send their last events, closes the
+   * store.
+   */
   close(): Promise<void>;
 }
 
-/** The composition root: builds the store, the agents and the router, and listens. */
-export async function startServer(config: ServerConfig): Promise<RunningServer> {
+export interface StartOptions {
+  /** The logger to use; default: a new one at config.logLevel writing JSON lines to stdout. */
+  logger?: Logger;
+}
+
+/** How long shutdown waits for streams to deliver their final events after the turns ended. */
+const STREAM_FLUSH_MS = 1000;
+
+/** The composition root: builds the logger, metrics, store, agents and router, and listens. */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  for (const warning of securityWarnings(config)) logger.warn(warning);
   const store = await openStore(config.databaseUrl);
   const services = createServices({
     config: {
@@ -27,18 +47,27 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       maxFilesPerBatch: config.maxFilesPerBatch,
       maxFilesPerTurn: config.maxFilesPerTurn,
       maxQueryChars: config.maxQueryChars,
+      maxConcurrentTurnsPerUser: config.maxConcurrentTurnsPerUser,
+      requireApiKey: config.apiKeys.length > 0,
     },
     store,
-    agents: [createLocalAgent({ id: 'local', deltaDelayMs: config.localAgentDeltaDelayMs })],
+    agents: buildAgents(config.agents, { upstream: config.upstream, localDeltaDelayMs: config.localAgentDeltaDelayMs }),
     defaultAgent: config.defaultAgent,
     blobDir: join(config.dataDir, 'blobs'),
     streamRetentionMs: config.streamRetentionMs,
     flushIntervalMs: config.flushIntervalMs,
+    logger,
+    turnObserver: metrics.turnObserver,
   });
+  metrics.setActiveTurnsSource(() => services.turns.activeCount());
   // Anything still `streaming` was cut off when a previous process died.
-  await services.turns.recoverInterrupted();
+  const interrupted = await services.turns.recoverInterrupted();
+  if (interrupted > 0) logger.warn({ count: interrupted }, 'answers cut off by the previous process marked interrupted');
+  // Uploads a previous process was receiving when it died.
+  await services.blobs.sweepStaging();
 
-  const server = createServer(createApp(config, services));
+  let draining = false;
+  const server = createServer(createApp(config, services, { logger, metrics, isDraining: () => draining }));
   server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -53,17 +82,29 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     url: `http://${host}:${port}`,
     server,
     services,
+    logger,
+    metrics,
     close() {
       closing ??= (async () => {
+        const started = Date.now();
+        draining = true;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        const running = services.turns.activeCount();
         await services.turns.drain(config.shutdownGraceMs);
-        // Open streams end once their turns have ended; anything left is cut.
+        // Open streams end by themselves once their turns have ended (after the final events);
+        // give them a moment to get those out, then cut whatever is left.
+        const flushBy = Date.now() + STREAM_FLUSH_MS;
+        while (metrics.activeStreams() > 0 && Date.now() < flushBy) await sleep(20);
+        const cut = metrics.activeStreams();
         server.closeAllConnections();
         await stopped;
         await store.close();
+        logger.info({ turns: running, cutStreams: cut, ms: Date.now() - started }, 'shut down');
       })();
       return closing;
     },
   };
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDifyAgent, UpstreamError, type AgentEvent, type AgentFile } from '../src/index.ts';
-import { difyAnswer, startFakeDify, type FakeDify } from './fakes/fake-dify.ts';
-import { sseData } from './fakes/stream-script.ts';
-import { waitFor } from './fakes/wait.ts';
+import { difyAnswer, startFakeDify, type FakeDify } from '@colloquy/testing';
+import { sseData } from '@colloquy/testing';
+import { waitFor } from '@colloquy/testing';
 import { collect, FAST, file, settle, turn } from './helpers.ts';
 
 let dify: FakeDify;

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAIAgent, UpstreamError, type AgentEvent, type OpenAIAgentOptions } from '../src/index.ts';
-import { OPENAI_MODEL, openaiAnswer, startFakeOpenAI, type FakeOpenAI } from './fakes/fake-openai.ts';
-import { sseData } from './fakes/stream-script.ts';
-import { waitFor } from './fakes/wait.ts';
+import { OPENAI_MODEL, openaiAnswer, startFakeOpenAI, type FakeOpenAI } from '@colloquy/testing';
+import { sseData } from '@colloquy/testing';
+import { waitFor } from '@colloquy/testing';
 import { collect, FAST, file, settle, turn } from './helpers.ts';
 
 let openai: FakeOpenAI;

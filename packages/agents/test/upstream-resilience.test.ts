@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDifyAgent, createOpenAIAgent, UpstreamError, type Agent, type UpstreamTimeouts } from '../src/index.ts';
-import { difyAnswer, startFakeDify } from './fakes/fake-dify.ts';
-import { openaiAnswer, startFakeOpenAI } from './fakes/fake-openai.ts';
-import type { FakeServer, RecordedRequest } from './fakes/http-fake.ts';
-import type { StreamScript } from './fakes/stream-script.ts';
-import { waitFor } from './fakes/wait.ts';
+import { difyAnswer, startFakeDify } from '@colloquy/testing';
+import { openaiAnswer, startFakeOpenAI } from '@colloquy/testing';
+import type { FakeServer, RecordedRequest } from '@colloquy/testing';
+import type { StreamScript } from '@colloquy/testing';
+import { waitFor } from '@colloquy/testing';
 import { FAST, settle, turn } from './helpers.ts';
 
 /** What the shared resilience tests need from each provider and its fake upstream. */

@@ -1,6 +1,9 @@
 import type { Store, StreamLog } from '@colloquy/store';
+import { AppError } from './errors/app-error.ts';
+import { toTRPCError } from './errors/to-trpc-error.ts';
 import type { AgentRegistry } from './services/agent-registry.ts';
 import type { BlobStore } from './services/blob-store.ts';
+import type { Logger } from './services/observability.ts';
 import type { TurnService } from './services/turn-service.ts';
 import type { UnnumberedStreamEvent } from './schemas/stream-event.ts';
 
@@ -13,6 +16,13 @@ export interface ApiConfig {
   maxFilesPerBatch: number;
   maxFilesPerTurn: number;
   maxQueryChars: number;
+  /** Running generations one user may have at once (429 beyond it); unlimited when unset. */
+  maxConcurrentTurnsPerUser?: number;
+  /**
+   * API keys are configured: every request must carry an authenticated principal. The server's
+   * auth middleware answers 401 first; this is the router's own backstop.
+   */
+  requireApiKey?: boolean;
 }
 
 /** Everything long-lived the procedures use; built once by the composition root. */
@@ -23,14 +33,25 @@ export interface Services {
   blobs: BlobStore;
   agents: AgentRegistry;
   turns: TurnService;
+  logger: Logger;
 }
 
-/** Who is calling. Auth is open in this build; keys come with the hardening issue. */
-export interface Identity {
-  kind: 'open';
-  /** The user named by the `X-Colloquy-User` header, if any (input `user` overrides it). */
-  headerUser: string | undefined;
+export type Role = 'user' | 'admin';
+
+/** The holder of a valid API key, as the server's auth middleware resolved it. */
+export interface Principal {
+  userId: string;
+  role: Role;
 }
+
+/**
+ * Who is calling: anyone (no API keys configured; users are told apart by the `user` they name)
+ * or the holder of an API key. `headerUser` is the user named by the `X-Colloquy-User` header,
+ * if any (an input `user` overrides it).
+ */
+export type Identity =
+  | { kind: 'open'; headerUser: string | undefined }
+  | { kind: 'key'; userId: string; role: Role; headerUser: string | undefined };
 
 export interface Context {
   services: Services;
@@ -40,12 +61,16 @@ export interface Context {
 /** Framework-independent request facts the context is built from. */
 export interface RequestInfo {
   headers: Record<string, string | string[] | undefined>;
+  /** The API key's holder, authenticated by the host before the router runs (none when open). */
+  principal?: Principal;
 }
 
 export function createContextFactory(services: Services) {
-  return ({ headers }: RequestInfo): Context => {
+  return ({ headers, principal }: RequestInfo): Context => {
     const raw = headers['x-colloquy-user'];
     const headerUser = (Array.isArray(raw) ? raw[0] : raw)?.trim() || undefined;
+    if (principal) return { services, identity: { kind: 'key', ...principal, headerUser } };
+    if (services.config.requireApiKey) throw toTRPCError(new AppError('UNAUTHORIZED', 'missing or invalid API key'));
     return { services, identity: { kind: 'open', headerUser } };
   };
 }
@@ -57,13 +82,34 @@ export function createContextFactory(services: Services) {
 export interface Actor {
   scope: string | undefined;
   owner: string;
-  /** Whether users are isolated from each other (API keys configured). */
+  /**
+   * Whether the actor is confined to one user's records (a user key, or an admin key acting for
+   * a user): files are then found only among that user's own, never another's by id or path.
+   */
   isolated: boolean;
 }
 
+/**
+ * Whose data a call acts on, from the identity and the `user` the call names (input, else the
+ * `X-Colloquy-User` header). A user key acts only for its own user: naming another is a 403.
+ * An admin key may name any user and then acts as that user; naming none, it sees every user's
+ * records and creates its own.
+ */
 export function resolveActor(ctx: Context, inputUser: string | undefined): Actor {
-  const named = inputUser ?? ctx.identity.headerUser;
-  return { scope: named, owner: named ?? ctx.services.config.defaultUser, isolated: false };
+  const { identity } = ctx;
+  const named = inputUser ?? identity.headerUser;
+  if (identity.kind === 'open') {
+    return { scope: named, owner: named ?? ctx.services.config.defaultUser, isolated: false };
+  }
+  if (identity.role === 'admin') {
+    return named === undefined
+      ? { scope: undefined, owner: identity.userId, isolated: false }
+      : { scope: named, owner: named, isolated: true };
+  }
+  if (named !== undefined && named !== identity.userId) {
+    throw new AppError('FORBIDDEN', 'this API key may act only for its own user');
+  }
+  return { scope: identity.userId, owner: identity.userId, isolated: true };
 }
 
 /** True when the record belongs to the actor's scope. */

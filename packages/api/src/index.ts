@@ -4,13 +4,30 @@ export {
   type ApiConfig,
   type Context,
   type Identity,
+  type Principal,
   type RequestInfo,
+  type Role,
   type Services,
 } from './context.ts';
 export { createServices, type ServicesOptions } from './services/create-services.ts';
+export type { Logger, TurnObserver } from './services/observability.ts';
+export {
+  discardStaged,
+  stageUpload,
+  storeStagedUpload,
+  type StagedUpload,
+  type UploadSource,
+} from './services/file-upload.ts';
+export { presentFile } from './schemas/presenters.ts';
 export { AppError, type AppErrorCode } from './errors/app-error.ts';
 export { describeZodError } from './errors/describe-zod-error.ts';
-export { streamEventSchema, type StreamEvent, type StreamEventName } from './schemas/stream-event.ts';
+export {
+  difyUsageSchema,
+  retrieverResourceSchema,
+  streamEventSchema,
+  type StreamEvent,
+  type StreamEventName,
+} from './schemas/stream-event.ts';
 export * from './schemas/records.ts';
 export { answerSchema, type Answer } from './chat/converse.types.ts';
 export type { TurnInputSchema } from './chat/turn-input.types.ts';

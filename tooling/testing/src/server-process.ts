@@ -31,7 +31,8 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      // The server logs JSON lines: the URL ends at whitespace or the closing quote.
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
       if (m?.[1]) {
         clearTimeout(timer);
         resolve(m[1]);

@@ -27,7 +27,7 @@ export const errorHandler: ErrorRequestHandler = (err: HttpishError, req, res, _
   } else if (status >= 400 && status < 500) {
     sendError(res, status, '请求无效', err.expose && err.message ? err.message : 'bad request');
   } else {
-    console.error(`[colloquy] ${req.method} ${req.path} failed:`, err);
+    req.log.error({ err }, 'request failed');
     sendError(res, 500, '服务器内部错误', 'internal server error');
   }
 };

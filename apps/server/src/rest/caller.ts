@@ -1,9 +1,18 @@
 import { createCaller, type Context, type RequestInfo } from '@colloquy/api';
 import type { Request } from 'express';
+import { principalOf } from '../security/index.ts';
 
 export type CallerFor = (req: Request, signal?: AbortSignal) => ReturnType<typeof createCaller>;
 
+export type ContextFor = (req: Request) => Context;
+
+/** The router context of a REST request (the same a tRPC call would get). */
+export function makeContextFor(createContext: (info: RequestInfo) => Context): ContextFor {
+  return (req) => createContext({ headers: req.headers, principal: principalOf(req) });
+}
+
 /** REST handlers call the same router as tRPC clients, through a server-side caller. */
 export function makeCallerFor(createContext: (info: RequestInfo) => Context): CallerFor {
-  return (req, signal) => createCaller(createContext({ headers: req.headers }), { signal });
+  const contextFor = makeContextFor(createContext);
+  return (req, signal) => createCaller(contextFor(req), { signal });
 }

@@ -1,23 +1,10 @@
-import type { Conversation } from '@colloquy/api';
 import { Router } from 'express';
+import type { z } from 'zod';
 import type { CallerFor } from './caller.ts';
 import { sendError } from '../http/error-envelope.ts';
-import { optionalString, unixSeconds, userOf } from './request-fields.ts';
+import { optionalString, userOf } from './request-fields.ts';
 import { restHandler } from './rest-handler.ts';
-
-/** A conversation in Dify's list shape, plus our own fields. */
-const toDifyConversation = (c: Conversation) => ({
-  id: c.id,
-  name: c.name,
-  inputs: {},
-  status: 'normal',
-  introduction: '',
-  created_at: unixSeconds(c.createdAt),
-  updated_at: unixSeconds(c.updatedAt),
-  user: c.userId,
-  agent_id: c.agentId,
-  manager_id: c.managerId,
-});
+import { toDifyConversation, type conversationListSchema, type deleteConvResponseSchema } from './schemas.ts';
 
 export function conversationRoutes(callerFor: CallerFor): Router {
   const r = Router();
@@ -33,7 +20,11 @@ export function conversationRoutes(callerFor: CallerFor): Router {
         lastId: optionalString(req, 'last_id'),
         managerId: optionalString(req, 'manager_id'),
       });
-      res.json({ limit, has_more: page.nextCursor !== null, data: page.items.map(toDifyConversation) });
+      res.json({
+        limit,
+        has_more: page.nextCursor !== null,
+        data: page.items.map(toDifyConversation),
+      } satisfies z.infer<typeof conversationListSchema>);
     }),
   );
 
@@ -46,7 +37,7 @@ export function conversationRoutes(callerFor: CallerFor): Router {
         return;
       }
       await callerFor(req).conversations.delete({ id, user: userOf(req) });
-      res.json({ message: '对话删除成功' });
+      res.json({ message: '对话删除成功' } satisfies z.infer<typeof deleteConvResponseSchema>);
     }),
   );
 

@@ -3,8 +3,9 @@ import { isTrackedEnvelope } from '@trpc/server';
 import { Router, type Request, type Response } from 'express';
 import { sendError } from '../http/error-envelope.ts';
 import type { CallerFor } from './caller.ts';
-import { bodyOf, FieldError, optionalString, unixSeconds, userOf } from './request-fields.ts';
+import { bodyOf, FieldError, optionalString, userOf } from './request-fields.ts';
 import { restHandler } from './rest-handler.ts';
+import { toBlockingResponse } from './schemas.ts';
 
 const FAILED = '对话请求出错';
 
@@ -56,31 +57,7 @@ export function converseRoute(callerFor: CallerFor, options: ConverseRouteOption
           return;
         }
         // Dify's blocking response shape.
-        res.json({
-          event: 'message',
-          task_id: a.messageId,
-          id: a.messageId,
-          message_id: a.messageId,
-          conversation_id: a.conversationId,
-          mode: 'chat',
-          answer: a.answer,
-          status: a.status,
-          metadata: {
-            usage: a.usage && {
-              prompt_tokens: a.usage.promptTokens,
-              completion_tokens: a.usage.completionTokens,
-              total_tokens: a.usage.totalTokens,
-            },
-            retriever_resources: a.citations.map((c, i) => ({
-              position: i + 1,
-              document_id: c.fileId,
-              document_name: c.fileName,
-              content: c.passage,
-              score: c.score,
-            })),
-          },
-          created_at: unixSeconds(a.createdAt),
-        });
+        res.json(toBlockingResponse(a));
         return;
       }
 

@@ -11,7 +11,8 @@ export function restHandler(failureMessage: string, handle: (req: Request, res: 
     try {
       await handle(req, res);
     } catch (err) {
-      const { status, detail } = describeProcedureError(err);
+      const { status, detail, retryAfterSeconds } = describeProcedureError(err, req.log);
+      if (retryAfterSeconds !== undefined && !res.headersSent) res.setHeader('Retry-After', String(retryAfterSeconds));
       sendError(res, status, failureMessage, detail);
     }
   };

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
+import { startServer, type RunningServer, type StartOptions } from '../../src/server.ts';
 
 export interface TestServer extends RunningServer {
   /** Temp directory holding DATA_DIR and the upload root. */
@@ -15,7 +15,7 @@ export interface TestServer extends RunningServer {
 }
 
 /** A real server on an ephemeral port with a fresh SQLite file in a temp dir. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'colloquy-test-'));
   const inbox = join(dir, 'inbox');
   mkdirSync(inbox, { recursive: true });
@@ -26,9 +26,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     UPLOAD_ROOTS: inbox,
     LOCAL_AGENT_DELTA_DELAY_MS: '0',
     SHUTDOWN_GRACE_MS: '0',
+    // Request logs would bury the test output; tests of logging pass their own logger.
+    LOG_LEVEL: 'silent',
     ...env,
   });
-  const running = await startServer(config);
+  const running = await startServer(config, options);
   return {
     ...running,
     dir,

@@ -8,7 +8,7 @@ import type { turnInput } from './turn-input.types.ts';
 export function startTurn(ctx: Context, input: z.output<typeof turnInput>): Promise<StartedTurn> {
   const { config, turns } = ctx.services;
   if (input.query.length > config.maxQueryChars) {
-    throw new AppError('BAD_REQUEST', `query is longer than ${config.maxQueryChars} characters`);
+    throw new AppError('PAYLOAD_TOO_LARGE', `query is longer than ${config.maxQueryChars} characters`);
   }
   return turns.start({
     actor: resolveActor(ctx, input.user),

@@ -15,12 +15,15 @@ export type AppErrorCode =
 
 export class AppError extends Error {
   override readonly name = 'AppError';
+  /** For TOO_MANY_REQUESTS: how long to wait before trying again (sent as `Retry-After`). */
+  readonly retryAfterSeconds: number | undefined;
   constructor(
     readonly code: AppErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 

@@ -4,6 +4,7 @@ import type { ApiConfig, Services } from '../context.ts';
 import type { UnnumberedStreamEvent } from '../schemas/stream-event.ts';
 import { createAgentRegistry } from './agent-registry.ts';
 import { createBlobStore } from './blob-store.ts';
+import { noTurnObserver, silentLogger, type Logger, type TurnObserver } from './observability.ts';
 import { createTurnService } from './turn-service.ts';
 
 export interface ServicesOptions {
@@ -14,6 +15,10 @@ export interface ServicesOptions {
   blobDir: string;
   streamRetentionMs?: number;
   flushIntervalMs?: number;
+  /** Where the services log (agent failures and the like); silent when absent. */
+  logger?: Logger;
+  /** Told about each turn's start, first token and end (the server's metrics). */
+  turnObserver?: TurnObserver;
 }
 
 /** Wires the long-lived services the procedures use. */
@@ -21,6 +26,17 @@ export function createServices(options: ServicesOptions): Services {
   const { config, store } = options;
   const streamLog = createMemoryStreamLog<UnnumberedStreamEvent>({ retentionMs: options.streamRetentionMs });
   const agents = createAgentRegistry(options.agents, options.defaultAgent);
-  const turns = createTurnService({ config, store, streamLog, agents, flushIntervalMs: options.flushIntervalMs });
-  return { config, store, streamLog, agents, turns, blobs: createBlobStore(options.blobDir) };
+  const blobs = createBlobStore(options.blobDir);
+  const logger = options.logger ?? silentLogger;
+  const turns = createTurnService({
+    config,
+    store,
+    streamLog,
+    agents,
+    blobs,
+    flushIntervalMs: options.flushIntervalMs,
+    logger,
+    observer: options.turnObserver ?? noTurnObserver,
+  });
+  return { config, store, streamLog, agents, turns, blobs, logger };
 }

@@ -29,7 +29,7 @@ export async function uploadByPaths(
   const { config, store, blobs } = deps;
   if (paths.length === 0) throw new AppError('BAD_REQUEST', 'file_paths must list at least one path');
   if (paths.length > config.maxFilesPerBatch) {
-    throw new AppError('BAD_REQUEST', `at most ${config.maxFilesPerBatch} files per batch`);
+    throw new AppError('PAYLOAD_TOO_LARGE', `at most ${config.maxFilesPerBatch} files per batch`);
   }
 
   const read: ReadFile[] = [];
@@ -89,7 +89,8 @@ export async function uploadByPaths(
 }
 
 async function readAllowedFile(config: ApiConfig, origin: string): Promise<ReadFile> {
-  const refuse = (why: string) => new AppError('BAD_REQUEST', `${why}: ${origin}`);
+  const refuse = (why: string, code: 'BAD_REQUEST' | 'PAYLOAD_TOO_LARGE' = 'BAD_REQUEST') =>
+    new AppError(code, `${why}: ${origin}`);
   if (origin.includes('\0')) throw refuse('Invalid path');
   if (origin.split(/[\\/]+/).includes('..')) throw refuse('Path may not contain ".."');
   const [firstRoot] = config.uploadRoots;
@@ -115,9 +116,10 @@ async function readAllowedFile(config: ApiConfig, origin: string): Promise<ReadF
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw refuse('Not a regular file');
-    if (info.size > config.maxFileBytes) throw refuse(`File is larger than ${config.maxFileBytes} bytes`);
+    const tooLarge = () => refuse(`File is larger than ${config.maxFileBytes} bytes`, 'PAYLOAD_TOO_LARGE');
+    if (info.size > config.maxFileBytes) throw tooLarge();
     const data = await handle.readFile();
-    if (data.length > config.maxFileBytes) throw refuse(`File is larger than ${config.maxFileBytes} bytes`);
+    if (data.length > config.maxFileBytes) throw tooLarge();
     return { origin, name: basename(real), data, sha256: sha256Of(data) };
   } finally {
     await handle.close();

@@ -5,6 +5,8 @@ import { isVisible, type Actor, type ApiConfig } from '../context.ts';
 import { AppError, notFound } from '../errors/app-error.ts';
 import type { StreamEvent, UnnumberedStreamEvent } from '../schemas/stream-event.ts';
 import type { AgentRegistry } from './agent-registry.ts';
+import type { BlobStore } from './blob-store.ts';
+import { noTurnObserver, silentLogger, type Logger, type TurnObserver } from './observability.ts';
 import { snapshotEvent, toDifyMetadata } from './stream-event-builders.ts';
 
 export interface TurnInput {
@@ -44,8 +46,14 @@ export interface TurnServiceDeps {
   store: Store;
   streamLog: StreamLog<UnnumberedStreamEvent>;
   agents: AgentRegistry;
+  /** File contents, for agents that upload files to their upstream. */
+  blobs: BlobStore;
   /** How often a streaming answer is written to the store (at most this long between flushes). */
   flushIntervalMs?: number;
+  /** Where agent failures are logged. */
+  logger?: Logger;
+  /** Told when each turn starts, gets its first token and ends (metrics). */
+  observer?: TurnObserver;
 }
 
 interface ActiveTurn {
@@ -58,7 +66,31 @@ const STOPPED = 'stopped';
 export function createTurnService(deps: TurnServiceDeps): TurnService {
   const { config, store, streamLog, agents } = deps;
   const flushIntervalMs = deps.flushIntervalMs ?? 1000;
+  const logger = deps.logger ?? silentLogger;
+  const observer = deps.observer ?? noTurnObserver;
   const active = new Map<string, ActiveTurn>();
+  /** Generations running or starting, per owner (MAX_CONCURRENT_TURNS_PER_USER). */
+  const generations = new Map<string, number>();
+
+  /** Counts a generation against its owner's limit; the returned release is idempotent. */
+  function claimGeneration(owner: string): () => void {
+    const limit = config.maxConcurrentTurnsPerUser ?? 0;
+    const running = generations.get(owner) ?? 0;
+    if (limit > 0 && running >= limit) {
+      throw new AppError('TOO_MANY_REQUESTS', `at most ${limit} concurrent generations per user; wait for one to end`, {
+        retryAfterSeconds: 1,
+      });
+    }
+    generations.set(owner, running + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (generations.get(owner) ?? 1) - 1;
+      if (left > 0) generations.set(owner, left);
+      else generations.delete(owner);
+    };
+  }
 
   async function resolveConversation(actor: Actor, id: string | undefined): Promise<ConversationRecord | undefined> {
     if (id !== undefined) {
@@ -72,7 +104,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
 
   async function resolveFiles(actor: Actor, owner: string, refs: string[]): Promise<FileRecord[]> {
     if (refs.length > config.maxFilesPerTurn) {
-      throw new AppError('BAD_REQUEST', `at most ${config.maxFilesPerTurn} files per turn`);
+      throw new AppError('PAYLOAD_TOO_LARGE', `at most ${config.maxFilesPerTurn} files per turn`);
     }
     const out: FileRecord[] = [];
     for (const ref of refs) {
@@ -94,12 +126,24 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
   }
 
   async function start(input: TurnInput): Promise<StartedTurn> {
+    // A turn that fails before its generation runs gives its claim back at once.
+    const claim = { release: () => {} };
+    try {
+      return await startClaimed(input, claim);
+    } catch (err) {
+      claim.release();
+      throw err;
+    }
+  }
+
+  async function startClaimed(input: TurnInput, claim: { release: () => void }): Promise<StartedTurn> {
     const { actor } = input;
     const query = input.query;
     const conversation = await resolveConversation(actor, input.conversationId);
     const agent = agents.resolve(input.agentId ?? conversation?.agentId);
     // Continuing a conversation acts as its owner (open mode may name no user).
     const owner = conversation?.userId ?? actor.owner;
+    claim.release = claimGeneration(owner);
     const files = await resolveFiles(actor, owner, input.files ?? []);
 
     const now = Date.now();
@@ -159,7 +203,10 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
       agentId: agent.info.id,
       files,
       signal: controller.signal,
-    }).finally(() => active.delete(assistantMessage.id));
+    }).finally(() => {
+      active.delete(assistantMessage.id);
+      claim.release();
+    });
     active.set(assistantMessage.id, { controller, done });
     return { conversationId, messageId: assistantMessage.id, agentId: agent.info.id };
   }
@@ -179,6 +226,14 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     let lastEventId = 0;
     const emit = (e: UnnumberedStreamEvent) => {
       lastEventId = streamLog.append(assistantId, e);
+    };
+    const startedAt = performance.now();
+    let answered = false;
+    observer.onTurnStarted(turn.agentId);
+    const firstText = () => {
+      if (answered) return;
+      answered = true;
+      observer.onFirstToken(turn.agentId, performance.now() - startedAt);
     };
 
     let text = '';
@@ -207,16 +262,25 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
         conversationFiles: conversationFiles.map(toAgentFile),
         upstreamConversationId: turn.upstreamId,
         signal: turn.signal,
+        // Upstream file ids are kept per agent so a file is uploaded to each upstream once.
+        onFileUploaded: (fileId, upstreamId) => store.files.setUpstreamId(fileId, agent.info.id, upstreamId),
+        fileData: async (fileId) => {
+          const file = turn.files.find((f) => f.id === fileId) ?? conversationFiles.find((f) => f.id === fileId);
+          if (!file) throw new Error(`file ${fileId} is not part of this conversation`);
+          return deps.blobs.read(file.sha256);
+        },
       });
       for await (const ev of stream) {
         if (turn.signal.aborted) break;
         switch (ev.event) {
           case 'message':
+            firstText();
             text += ev.answer;
             dirty = true;
             emit({ ...stamp(), event: 'message', answer: ev.answer });
             break;
           case 'message_replace':
+            firstText();
             text = ev.answer;
             dirty = true;
             emit({ ...stamp(), event: 'message_replace', answer: ev.answer });
@@ -242,6 +306,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     } catch (err) {
       if (!turn.signal.aborted) {
         failure = { code: 'upstream_error', message: err instanceof Error ? err.message : String(err), status: 502 };
+        logger.error({ err, agentId: turn.agentId, conversationId, messageId: assistantId }, 'agent failed');
       }
     } finally {
       clearInterval(flushTimer);
@@ -263,7 +328,11 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
         lastEventId: endId,
         updatedAt: Date.now(),
       })
-      .catch(() => undefined);
+      .catch((err: unknown) => {
+        logger.error({ err, conversationId, messageId: assistantId }, 'storing the final message failed');
+        return undefined;
+      });
+    observer.onTurnEnded(turn.agentId, status, usage, performance.now() - startedAt);
     emit({
       ...stamp(),
       event: 'message_end',
