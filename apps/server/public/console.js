@@ -1,5 +1,7 @@
 // The built-in console: plain ES modules over the REST compatibility routes and tRPC's HTTP
 // queries, so it needs no build step. Streams answers as NDJSON.
+import { keepPresence } from './presence.js';
+
 const $ = (id) => document.getElementById(id);
 const state = { conversationId: null, messageId: null, controller: null };
 
@@ -197,7 +199,11 @@ $('upload-form').addEventListener('submit', async (e) => {
   await loadFiles();
 });
 
+// Listed among the connected clients while the console is open.
+const presence = keepPresence({ kind: 'console', name: 'web console', user: userValue });
+
 $('user').addEventListener('change', () => {
+  presence.reconnect();
   state.conversationId = null;
   $('messages').replaceChildren();
   void loadConversations();

@@ -18,6 +18,8 @@ import { converseRoute } from './rest/converse-route.ts';
 import { fileRoutes } from './rest/file-routes.ts';
 import { stopRoute } from './rest/stop-route.ts';
 import { uploadRoute } from './rest/upload-route.ts';
+import { clientListRoute } from './rest/client-list.ts';
+import { livePageRoute } from './live/live-page.ts';
 import { accessGuard, principalOf, securityHeaders } from './security/index.ts';
 
 const publicDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'public');
@@ -55,6 +57,8 @@ export function createApp(config: ServerConfig, services: Services, ops: AppObse
     }),
   );
   app.use(docsRoutes(() => buildOpenApiDocument({ version: '0.1.0', apiKeys: config.apiKeys.length > 0 })));
+  // The live-video page is a data-free shell (its WebSocket is what is authenticated).
+  app.use(livePageRoute(publicDir));
 
   // Everything below needs an API key (when keys are configured) and is rate-limited; health
   // routes stay above this line.
@@ -63,7 +67,7 @@ export function createApp(config: ServerConfig, services: Services, ops: AppObse
   const trpc = (maxBodySize: number) =>
     createExpressMiddleware({
       router: appRouter,
-      createContext: ({ req }) => createContext({ headers: req.headers, principal: principalOf(req) }),
+      createContext: ({ req }) => createContext({ headers: req.headers, principal: principalOf(req), ip: req.ip }),
       maxBodySize,
       // Errors raised before a procedure runs (e.g. 415) otherwise go out without a JSON type.
       responseMeta: ({ errors }) => {
@@ -94,6 +98,7 @@ export function createApp(config: ServerConfig, services: Services, ops: AppObse
   app.use(uploadRoute({ contextFor: makeContextFor(createContext), maxFileBytes: config.maxFileBytes }));
   app.use(converseRoute(callerFor, { defaultResponseMode: config.defaultResponseMode }));
   app.use(stopRoute(callerFor));
+  app.use(clientListRoute(callerFor));
 
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use(notFoundHandler);

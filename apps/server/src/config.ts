@@ -59,6 +59,11 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   LOG_LEVEL: z.string().trim().toLowerCase().pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
   READINESS_TIMEOUT_MS: int(50, 60_000).default(2000),
+  PRESENCE_TIMEOUT_MS: int(200, 600_000).default(30_000),
+  MAX_CLIENTS_PER_USER: int(0, 1_000_000).default(1000),
+  MAX_VIDEO_FRAME_BYTES: bytes.default(2 * 1024 * 1024),
+  MAX_VIDEO_FPS: int(1, 120).default(30),
+  MAX_VIDEO_VIEWERS: int(1, 100_000).default(100),
 });
 
 export interface ServerConfig {
@@ -99,6 +104,16 @@ export interface ServerConfig {
   corsOrigins: string[];
   /** Running generations per user; 0 means unlimited. */
   maxConcurrentTurnsPerUser: number;
+  /** A connected client with no sign of life for this long is dropped (heartbeats every quarter of it). */
+  presenceTimeoutMs: number;
+  /** Connected clients per user; 0 means unlimited. */
+  maxClientsPerUser: number;
+  /** Largest live-video image (one frame); larger ones close the publisher's socket (1009). */
+  maxVideoFrameBytes: number;
+  /** Frames per second accepted from one publisher (faster ones are dropped). */
+  maxVideoFps: number;
+  /** Viewers of one publisher at once. */
+  maxVideoViewers: number;
 }
 
 export class ConfigError extends Error {
@@ -197,5 +212,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     corsOrigins,
     maxConcurrentTurnsPerUser: e.MAX_CONCURRENT_TURNS_PER_USER,
+    presenceTimeoutMs: e.PRESENCE_TIMEOUT_MS,
+    maxClientsPerUser: e.MAX_CLIENTS_PER_USER,
+    maxVideoFrameBytes: e.MAX_VIDEO_FRAME_BYTES,
+    maxVideoFps: e.MAX_VIDEO_FPS,
+    maxVideoViewers: e.MAX_VIDEO_VIEWERS,
   };
 }

@@ -1,12 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { createServices, type Services } from '@colloquy/api';
+import { createContextFactory, createServices, type Services } from '@colloquy/api';
 import { openStore } from '@colloquy/store';
 import { createApp } from './app.ts';
 import { buildAgents } from './build-agents.ts';
 import type { ServerConfig } from './config.ts';
 import { answerClientError } from './http/client-error.ts';
+import { createLiveSockets } from './live/live-socket.ts';
+import { registerVideoMetrics } from './live/live-metrics.ts';
+import type { VideoHub } from './live/video-hub.ts';
 import { createLogger, type Logger } from './observability/logging.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { securityWarnings } from './security/index.ts';
@@ -17,6 +20,8 @@ export interface RunningServer {
   services: Services;
   logger: Logger;
   metrics: Metrics;
+  /** Live video (its counters are also on /metrics). */
+  video: VideoHub;
   /**
    * Stops accepting, lets running turns finish up to the grace time (then stops them: their
    * partial text is stored as `stopped`), lets open streams send their last events, closes the
@@ -49,7 +54,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       maxQueryChars: config.maxQueryChars,
       maxConcurrentTurnsPerUser: config.maxConcurrentTurnsPerUser,
       requireApiKey: config.apiKeys.length > 0,
+      presenceTimeoutMs: config.presenceTimeoutMs,
     },
+    maxClientsPerUser: config.maxClientsPerUser,
     store,
     agents: buildAgents(config.agents, { upstream: config.upstream, localDeltaDelayMs: config.localAgentDeltaDelayMs }),
     defaultAgent: config.defaultAgent,
@@ -60,6 +67,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     turnObserver: metrics.turnObserver,
   });
   metrics.setActiveTurnsSource(() => services.turns.activeCount());
+  metrics.setConnectedClientsSource(() => services.presence.count());
   // Anything still `streaming` was cut off when a previous process died.
   const interrupted = await services.turns.recoverInterrupted();
   if (interrupted > 0) logger.warn({ count: interrupted }, 'answers cut off by the previous process marked interrupted');
@@ -69,6 +77,18 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   let draining = false;
   const server = createServer(createApp(config, services, { logger, metrics, isDraining: () => draining }));
   server.on('clientError', answerClientError);
+  const live = createLiveSockets({
+    services,
+    createContext: createContextFactory(services),
+    apiKeys: config.apiKeys,
+    maxFrameBytes: config.maxVideoFrameBytes,
+    maxFps: config.maxVideoFps,
+    maxViewersPerPublisher: config.maxVideoViewers,
+    timeoutMs: config.presenceTimeoutMs,
+    isDraining: () => draining,
+  });
+  registerVideoMetrics(metrics.registry, live.hub);
+  server.on('upgrade', live.handleUpgrade);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -84,12 +104,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     services,
     logger,
     metrics,
+    video: live.hub,
     close() {
       closing ??= (async () => {
         const started = Date.now();
         draining = true;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        // Presence connections and video sockets never end by themselves: end them now.
+        live.close();
+        services.presence.close();
         const running = services.turns.activeCount();
         await services.turns.drain(config.shutdownGraceMs);
         // Open streams end by themselves once their turns have ended (after the final events);

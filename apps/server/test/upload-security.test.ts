@@ -70,7 +70,8 @@ describe('upload by path: refused paths', () => {
     rmSync(outside, { recursive: true, force: true });
   });
 
-  const cases: [string, () => string][] = [
+  /** Refused paths: 400, except a file over the size limit, which is 413 (a limit, not a bad path). */
+  const cases: [string, () => string, number?][] = [
     ['a leading ..', () => '../x'],
     ['.. that climbs out of the root', () => 'a/../../etc/passwd'],
     ['.. alone', () => '..'],
@@ -86,21 +87,21 @@ describe('upload by path: refused paths', () => {
     ['a directory', () => 'a-directory'],
     ['a missing file', () => 'no-such-file.txt'],
     ['a symlink loop', () => 'loop-a'],
-    [`a file over MAX_FILE_BYTES (${MAX_FILE_BYTES + 1} bytes)`, () => 'big.txt'],
+    [`a file over MAX_FILE_BYTES (${MAX_FILE_BYTES + 1} bytes)`, () => 'big.txt', 413],
     ['/dev/null', () => '/dev/null'],
     ['a symlink to /dev/null', () => 'link-to-dev-null'],
     ['a FIFO', () => 'a-fifo'],
     ['a path with a NUL byte', () => 'valid.txt\u0000.png'],
   ];
 
-  it.each(cases)('refuses %s with 400 and 请提供有效的文件路径列表', async (_name, badPath) => {
+  it.each(cases)('refuses %s with 400 (413 when over the size limit) and 请提供有效的文件路径列表', async (_name, badPath, status = 400) => {
     const before = await snapshot(server);
     const res = await uploadPaths(server.url, [badPath()]);
-    expectErrorBody(res, 400, BAD_PATHS);
+    expectErrorBody(res, status, BAD_PATHS);
     expect(await snapshot(server)).toEqual(before);
   });
 
-  it.each(cases)('stores nothing from a batch mixing a valid file with %s', async (_name, badPath) => {
+  it.each(cases)('stores nothing from a batch mixing a valid file with %s', async (_name, badPath, status = 400) => {
     const before = await snapshot(server);
     for (const batch of [
       [freshValidFile(), badPath()],
@@ -108,7 +109,7 @@ describe('upload by path: refused paths', () => {
       [freshValidFile(), badPath(), freshValidFile()],
     ]) {
       const res = await uploadPaths(server.url, batch);
-      expectErrorBody(res, 400, BAD_PATHS);
+      expectErrorBody(res, status, BAD_PATHS);
       expect(await snapshot(server)).toEqual(before);
     }
     // The valid files alone are fine, so it was the bad path that stopped the batch.
@@ -119,11 +120,11 @@ describe('upload by path: refused paths', () => {
     expect(after.blobs).toBe(before.blobs + 1);
   });
 
-  it('refuses a batch over MAX_FILES_PER_BATCH (default 20) and stores none of it', async () => {
+  it('refuses a batch over MAX_FILES_PER_BATCH (default 20) with 413 and stores none of it', async () => {
     const before = await snapshot(server);
     const batch = Array.from({ length: 21 }, () => freshValidFile());
     const res = await uploadPaths(server.url, batch);
-    expectErrorBody(res, 400, BAD_PATHS);
+    expectErrorBody(res, 413, BAD_PATHS);
     expect(await snapshot(server)).toEqual(before);
   });
 

@@ -1,4 +1,5 @@
-import type { Store, StreamLog } from '@colloquy/store';
+import type { PresenceRegistry, Store, StreamLog } from '@colloquy/store';
+import { requestFacts } from './clients/request-facts.ts';
 import { AppError } from './errors/app-error.ts';
 import { toTRPCError } from './errors/to-trpc-error.ts';
 import type { AgentRegistry } from './services/agent-registry.ts';
@@ -23,6 +24,8 @@ export interface ApiConfig {
    * auth middleware answers 401 first; this is the router's own backstop.
    */
   requireApiKey?: boolean;
+  /** A connected client with no sign of life for this long is gone (clients heartbeat every quarter of it). */
+  presenceTimeoutMs?: number;
 }
 
 /** Everything long-lived the procedures use; built once by the composition root. */
@@ -34,6 +37,8 @@ export interface Services {
   agents: AgentRegistry;
   turns: TurnService;
   logger: Logger;
+  /** Connected clients (presence). */
+  presence: PresenceRegistry;
 }
 
 export type Role = 'user' | 'admin';
@@ -56,6 +61,15 @@ export type Identity =
 export interface Context {
   services: Services;
   identity: Identity;
+  /** Facts about the connection: for presence records and stream attribution. */
+  request: RequestFacts;
+}
+
+/** The caller's address, user agent and the client id it named in `X-Colloquy-Client`. */
+export interface RequestFacts {
+  ip: string | undefined;
+  userAgent: string | undefined;
+  clientId: string | undefined;
 }
 
 /** Framework-independent request facts the context is built from. */
@@ -63,15 +77,18 @@ export interface RequestInfo {
   headers: Record<string, string | string[] | undefined>;
   /** The API key's holder, authenticated by the host before the router runs (none when open). */
   principal?: Principal;
+  /** The peer's address as the host sees it (after its trusted-proxy rules). */
+  ip?: string;
 }
 
 export function createContextFactory(services: Services) {
-  return ({ headers, principal }: RequestInfo): Context => {
+  return ({ headers, principal, ip }: RequestInfo): Context => {
     const raw = headers['x-colloquy-user'];
     const headerUser = (Array.isArray(raw) ? raw[0] : raw)?.trim() || undefined;
-    if (principal) return { services, identity: { kind: 'key', ...principal, headerUser } };
+    const request = requestFacts(headers, ip);
+    if (principal) return { services, identity: { kind: 'key', ...principal, headerUser }, request };
     if (services.config.requireApiKey) throw toTRPCError(new AppError('UNAUTHORIZED', 'missing or invalid API key'));
-    return { services, identity: { kind: 'open', headerUser } };
+    return { services, identity: { kind: 'open', headerUser }, request };
   };
 }
 

@@ -1,10 +1,13 @@
 export { appRouter, createCaller, type AppRouter } from './root.ts';
 export {
   createContextFactory,
+  resolveActor,
+  type Actor,
   type ApiConfig,
   type Context,
   type Identity,
   type Principal,
+  type RequestFacts,
   type RequestInfo,
   type Role,
   type Services,
@@ -33,3 +36,15 @@ export { answerSchema, type Answer } from './chat/converse.types.ts';
 export type { TurnInputSchema } from './chat/turn-input.types.ts';
 export type { ListConversationsInput, ListConversationsOutput } from './conversations/list.types.ts';
 export type { ListMessagesInput, ListMessagesOutput } from './messages/list.types.ts';
+export {
+  clientInfoSchema,
+  clientListSchema,
+  MAX_CLIENT_METADATA_BYTES,
+  type ClientEvent,
+  type ClientInfo,
+  type ClientList,
+  type PresenceMessage,
+} from './clients/clients.types.ts';
+export { attachClient } from './clients/attach.ts';
+export { presentClient } from './clients/present-client.ts';
+export { DEFAULT_PRESENCE_TIMEOUT_MS } from './clients/connect.ts';

@@ -1,5 +1,6 @@
 import { agentsRouter } from './agents/router.ts';
 import { chatRouter } from './chat/router.ts';
+import { clientsRouter } from './clients/router.ts';
 import { conversationsRouter } from './conversations/router.ts';
 import { filesRouter } from './files/router.ts';
 import { messagesRouter } from './messages/router.ts';
@@ -11,6 +12,7 @@ export const appRouter = router({
   files: filesRouter,
   chat: chatRouter,
   agents: agentsRouter,
+  clients: clientsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -28,4 +28,7 @@ try {
 } catch (err) {
   console.error(err instanceof ColloquyError ? `${err.name} (${err.status}): ${err.message}` : err);
   process.exitCode = 1;
+} finally {
+  // Ends the client's presence connection (which would keep the process running).
+  await client.close();
 }

@@ -1,9 +1,14 @@
 import { AnswerStream } from './answer-stream.ts';
+import { ClientWatch, PresenceConnection, type JsonValue } from './presence.ts';
+import { ColloquyError } from './errors.ts';
 import { defaultRetryPolicy, once, withRetry, type RetryPolicy } from './retry.ts';
 import { createTransport } from './transport/create-trpc-client.ts';
+import { Video } from './video.ts';
+import type { WebSocketConstructor } from './websocket.ts';
 import type {
   AgentInfo,
   Answer,
+  ClientList,
   Conversation,
   ConversationPage,
   ConverseInput,
@@ -32,6 +37,24 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Consecutive re-attach attempts a stream makes after its connection drops. Default 5. */
   maxReconnects?: number;
+  /**
+   * Keep a presence connection while the client is open, so it is listed among the connected
+   * clients (default true). Call `close()` when done: the open connection keeps a Node process
+   * running.
+   */
+  presence?: boolean;
+  /** How this client is listed: its kind (default `sdk`), a name and a small metadata object (≤ 2 KB JSON). */
+  kind?: string;
+  name?: string;
+  metadata?: Record<string, JsonValue>;
+  /** This client's id (default: a random UUID). Sent on every request as `X-Colloquy-Client`. */
+  clientId?: string;
+  /**
+   * The WebSocket implementation for live video. Default: the global WebSocket (browsers,
+   * Node >= 22), else the `ws` package. One that accepts `{headers}` sends the API key as a
+   * header; the browser's gets it as a `token` query parameter.
+   */
+  webSocket?: WebSocketConstructor;
 }
 
 export interface ResumeOptions {
@@ -69,12 +92,27 @@ export interface ColloquyClient {
   stream(input: ConverseInput): AnswerStream;
   /** Re-attaches to a message's stream, e.g. after a restart of the client. */
   resume(messageId: string, options?: ResumeOptions): AnswerStream;
+  /** This client's id: how it is listed, and what viewers watch when it publishes video. */
+  readonly clientId: string;
+  clients: {
+    /** The connected clients this caller may see (its user's; all for an admin key). */
+    list(): Promise<ClientList>;
+    /** A snapshot of the visible clients, then every join, change and leave, until closed. */
+    watch(options?: { signal?: AbortSignal }): ClientWatch;
+    /** Resolves once this client's presence connection is registered (rejects with `presence: false`). */
+    ready(): Promise<void>;
+  };
+  video: Video;
+  /** Ends the presence connection (the client disappears from lists at once) and open watches. */
+  close(): Promise<void>;
 }
 
 export function createClient(options: ClientOptions): ColloquyClient {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   if (options.user) headers['x-colloquy-user'] = options.user;
+  const clientId = options.clientId ?? globalThis.crypto.randomUUID();
+  headers['x-colloquy-client'] = clientId;
   const trpc = createTransport({
     baseUrl: options.baseUrl,
     headers,
@@ -84,6 +122,19 @@ export function createClient(options: ClientOptions): ColloquyClient {
   const policy: RetryPolicy = { ...defaultRetryPolicy, maxRetries: options.maxRetries ?? defaultRetryPolicy.maxRetries };
   const retry = <T>(call: () => Promise<T>) => withRetry(policy, call);
   const streamOptions = { trpc, policy, maxReconnects: options.maxReconnects ?? 5 };
+  const presence =
+    options.presence === false
+      ? undefined
+      : new PresenceConnection(trpc, clientId, { kind: options.kind, name: options.name, metadata: options.metadata });
+  const watches = new Set<ClientWatch>();
+  const video = new Video({
+    baseUrl: options.baseUrl,
+    clientId,
+    apiKey: options.apiKey,
+    user: options.user,
+    headers,
+    webSocket: options.webSocket,
+  });
 
   return {
     conversations: {
@@ -130,5 +181,21 @@ export function createClient(options: ClientOptions): ColloquyClient {
         start: () => Promise.resolve({ messageId }),
         lastEventId: resumeOptions.lastEventId,
       }),
+    clientId,
+    clients: {
+      list: () => retry(() => trpc.clients.list.query()),
+      watch: (watchOptions = {}) => {
+        const watch = new ClientWatch(trpc, watchOptions.signal);
+        watches.add(watch);
+        return watch;
+      },
+      ready: () => presence?.ready() ?? Promise.reject(new ColloquyError('presence is off for this client', { status: 0, code: 'PRESENCE_OFF' })),
+    },
+    video,
+    close: async () => {
+      presence?.close();
+      for (const watch of watches) watch.close();
+      watches.clear();
+    },
   };
 }

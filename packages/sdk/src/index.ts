@@ -1,5 +1,19 @@
 export { createClient, type ClientOptions, type ColloquyClient, type ResumeOptions } from './client.ts';
 export { AnswerStream } from './answer-stream.ts';
+export { ClientWatch, type JsonValue, type PresenceOptions } from './presence.ts';
+export {
+  decodeVideoFrame,
+  encodeVideoFrame,
+  Video,
+  type PublishOptions,
+  type PublishResult,
+  type VideoFormat,
+  type VideoFrame,
+  type VideoFrameInput,
+  type VideoWatch,
+  type WatchOptions,
+} from './video.ts';
+export type { WebSocketConstructor, WebSocketLike } from './websocket.ts';
 export {
   BadRequestError,
   ColloquyError,
@@ -16,6 +30,9 @@ export type {
   Answer,
   AppRouter,
   Citation,
+  ClientEvent,
+  ClientInfo,
+  ClientList,
   Conversation,
   ConversationPage,
   ConverseInput,

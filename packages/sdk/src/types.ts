@@ -1,11 +1,11 @@
-import type { AppRouter, StreamEvent } from '@colloquy/api';
+import type { AppRouter, ClientEvent, StreamEvent } from '@colloquy/api';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 
 /** Every type here is inferred from the server's router; none is restated by hand. */
 type RouterInputs = inferRouterInputs<AppRouter>;
 type RouterOutputs = inferRouterOutputs<AppRouter>;
 
-export type { AppRouter, StreamEvent };
+export type { AppRouter, ClientEvent, StreamEvent };
 export type StreamEventName = StreamEvent['event'];
 /** One event type, narrowed by name: `EventOf<'message'>`. */
 export type EventOf<N extends StreamEventName> = Extract<StreamEvent, { event: N }>;
@@ -21,6 +21,9 @@ export type Answer = RouterOutputs['chat']['converse'];
 export type MessageStatus = Answer['status'];
 export type Usage = NonNullable<Answer['usage']>;
 export type Citation = Answer['citations'][number];
+export type ClientList = RouterOutputs['clients']['list'];
+/** A connected client, as `clients.list` and `clients.watch` describe it. */
+export type ClientInfo = ClientList['clients'][number];
 
 /** What starts a turn. The user comes from the client's options, not from each call. */
 export type ConverseInput = Omit<RouterInputs['chat']['send'], 'user'>;

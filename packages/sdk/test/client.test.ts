@@ -19,7 +19,8 @@ let client: ColloquyClient;
 
 beforeAll(async () => {
   fx = await startSdkFixture();
-  client = createClient({ baseUrl: fx.proxy.url, user: 'sdk-user' });
+  // No presence connection: these tests count the proxy's connections (presence has its own tests).
+  client = createClient({ baseUrl: fx.proxy.url, user: 'sdk-user', presence: false });
 });
 afterAll(() => fx?.dispose());
 
@@ -38,7 +39,7 @@ describe('calls', () => {
     expect(page.items.map((f) => f.id).sort()).toEqual(files.map((f) => f.id).sort());
     expect(await client.files.get(files[0]!.id)).toMatchObject({ name: 'engines.md', hasText: true });
     // Another user's file is invisible: 404, as if it did not exist.
-    const other = createClient({ baseUrl: fx.proxy.url, user: 'other' });
+    const other = createClient({ baseUrl: fx.proxy.url, user: 'other', presence: false });
     const [theirs] = await other.files.uploadPaths(['cats.txt']);
     await expect(client.files.get(theirs!.id)).rejects.toBeInstanceOf(NotFoundError);
     await expect(client.files.delete(theirs!.id)).rejects.toBeInstanceOf(NotFoundError);
@@ -65,7 +66,7 @@ describe('calls', () => {
   });
 
   it('iterates every page of conversations', async () => {
-    const pager = createClient({ baseUrl: fx.proxy.url, user: 'pager' });
+    const pager = createClient({ baseUrl: fx.proxy.url, user: 'pager', presence: false });
     for (let i = 0; i < 5; i++) await pager.converse({ query: `q${i}`, conversationId: `sdk-pg-${i}` });
     const first = await pager.conversations.list({ limit: 2 });
     expect(first.items).toHaveLength(2);
@@ -189,7 +190,7 @@ describe('errors and retries', () => {
   });
 
   it('gives up after maxRetries with a ServerError, and honours Retry-After on 429', async () => {
-    const strict = createClient({ baseUrl: fx.proxy.url, maxRetries: 1 });
+    const strict = createClient({ baseUrl: fx.proxy.url, maxRetries: 1, presence: false });
     await fx.proxy.failNext(2, httpResponse(502, JSON.stringify({ message: 'bad gateway', error: 'upstream' })));
     await expect(strict.agents.list()).rejects.toBeInstanceOf(ServerError);
 
@@ -198,7 +199,7 @@ describe('errors and retries', () => {
     await strict.agents.list();
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
 
-    const noRetry = createClient({ baseUrl: fx.proxy.url, maxRetries: 0 });
+    const noRetry = createClient({ baseUrl: fx.proxy.url, maxRetries: 0, presence: false });
     await fx.proxy.failNext(1, httpResponse(429, JSON.stringify({ message: 'slow down', error: 'rate' }), { 'Retry-After': '7' }));
     const err = await noRetry.agents.list().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitError);
@@ -213,7 +214,7 @@ describe('errors and retries', () => {
   });
 
   it('reports a refused connection as ConnectionError', async () => {
-    const dead = createClient({ baseUrl: 'http://127.0.0.1:9', maxRetries: 0 });
+    const dead = createClient({ baseUrl: 'http://127.0.0.1:9', maxRetries: 0, presence: false });
     const err = await dead.agents.list().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect(err).toBeInstanceOf(ColloquyError);

@@ -42,7 +42,9 @@ try {
 // @ts-expect-error the SDK's types reach the consumer: query must be a string
 const typeErrorOnly = () => client.converse({ query: 1 });
 void typeErrorOnly;
-console.log(JSON.stringify({ answer: answer.answer, status: final.status, same: final.answer === streamed, notFound }));
+const listed = (await client.clients.list()).clients.some((c) => c.id === client.clientId);
+await client.close();
+console.log(JSON.stringify({ answer: answer.answer, status: final.status, same: final.answer === streamed, notFound, listed }));
 `;
 
 describe('the packed SDK, installed outside the workspace', () => {
@@ -88,8 +90,9 @@ describe('the packed SDK, installed outside the workspace', () => {
 
     // Straight to the server process: execFileSync blocks this process, which hosts the proxy.
     const out = execFileSync(process.execPath, ['out/consumer.js', fx.server.url], { cwd: app, timeout: 60_000 }).toString();
-    const result = JSON.parse(out.trim()) as { answer: string; status: string; same: boolean; notFound: boolean };
+    const result = JSON.parse(out.trim()) as { answer: string; status: string; same: boolean; notFound: boolean; listed: boolean };
     expect(result.answer).toContain('sixteen hours');
-    expect(result).toMatchObject({ status: 'complete', same: true, notFound: true });
+    // `listed`: the client's own presence shows in clients.list; close() then lets the process exit.
+    expect(result).toMatchObject({ status: 'complete', same: true, notFound: true, listed: true });
   }, 240_000);
 });

@@ -29,11 +29,16 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
+    let listening = false;
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
+      // Scan only until found: a chatty server's output grows large, and rescanning it all on
+      // every chunk would make long tests quadratic.
+      if (listening) return;
       // The server logs JSON lines: the URL ends at whitespace or the closing quote.
       const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
       if (m?.[1]) {
+        listening = true;
         clearTimeout(timer);
         resolve(m[1]);
       }

@@ -17,6 +17,7 @@ import {
   uploadFilesRequestSchema,
   uploadFilesResponseSchema,
 } from '../rest/schemas.ts';
+import { clientListQuerySchema, clientListSchema } from '../rest/client-list.ts';
 
 type Json = Record<string, unknown>;
 type Method = 'get' | 'post' | 'delete' | 'put' | 'patch';
@@ -140,6 +141,20 @@ export const restRoutes: RouteDoc[] = [
       200: { description: 'The message’s status after stopping', json: stopConverseResponseSchema },
       400: errorResponse('message_id missing'),
       404: errorResponse('No such message for this user'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/get_client_list',
+    tag: 'Clients',
+    summary: 'List connected clients',
+    description:
+      'The clients connected right now (SDK clients, consoles, video publishers) that the caller may see: its own user’s; every user’s for an admin key or, without API keys, when no `user` is named. Live video of a client that publishes is at `/live/{id}` (page) and `ws://…/live/ws?role=watch&clientId={id}` (frames).',
+    query: clientListQuerySchema,
+    responses: {
+      200: { description: 'The count and the clients', json: clientListSchema },
+      403: errorResponse('A user key named another user (message 获取客户端列表失败)'),
+      500: errorResponse('Listing failed (message 获取客户端列表失败)'),
     },
   },
   {
@@ -275,6 +290,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
       { name: 'Conversations' },
       { name: 'Files' },
       { name: 'Chat' },
+      { name: 'Clients', description: 'Connected clients (presence) and live video.' },
       { name: 'Operations', description: 'Health, readiness, metrics and this document; never behind an API key.' },
     ],
     paths,

@@ -8,7 +8,7 @@ export type ContextFor = (req: Request) => Context;
 
 /** The router context of a REST request (the same a tRPC call would get). */
 export function makeContextFor(createContext: (info: RequestInfo) => Context): ContextFor {
-  return (req) => createContext({ headers: req.headers, principal: principalOf(req) });
+  return (req) => createContext({ headers: req.headers, principal: principalOf(req), ip: req.ip });
 }
 
 /** REST handlers call the same router as tRPC clients, through a server-side caller. */

@@ -87,6 +87,10 @@ export function uploadRoute(options: UploadRouteOptions): Router {
         if (!fields.has(name)) fields.set(name, value);
       });
       bb.on('file', (name, stream, info) => {
+        // A body that ends mid-part errors the part's stream, possibly before anything reads it
+        // (staging starts after an await): without a listener that error would crash the process.
+        // The failure still reaches the answer through busboy's own 'error' and the staging pipeline.
+        stream.on('error', () => undefined);
         if (name !== 'file' || staging) {
           stream.resume();
           return;

@@ -1,4 +1,5 @@
 import { tracked } from '@trpc/server';
+import { countOpenStream } from '../clients/count-stream.ts';
 import { resolveActor } from '../context.ts';
 import type { StreamEvent } from '../schemas/stream-event.ts';
 import { publicProcedure } from '../trpc.ts';
@@ -9,13 +10,9 @@ import { eventsInput } from './events.types.ts';
  * event (so a 404 is an error response, not a broken stream).
  */
 export const events = publicProcedure.input(eventsInput).subscription(async ({ ctx, input, signal }) => {
-  const stream = await ctx.services.turns.events(
-    resolveActor(ctx, input.user),
-    input.messageId,
-    Number(input.lastEventId ?? 0),
-    signal,
-  );
-  return trackEvents(stream);
+  const actor = resolveActor(ctx, input.user);
+  const stream = await ctx.services.turns.events(actor, input.messageId, Number(input.lastEventId ?? 0), signal);
+  return trackEvents(await countOpenStream(ctx, actor.owner, stream));
 });
 
 async function* trackEvents(stream: AsyncIterable<StreamEvent>) {

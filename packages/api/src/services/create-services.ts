@@ -1,5 +1,6 @@
 import type { Agent } from '@colloquy/agents';
-import { createMemoryStreamLog, type Store } from '@colloquy/store';
+import { createMemoryPresence, createMemoryStreamLog, type PresenceRegistry, type Store } from '@colloquy/store';
+import { DEFAULT_PRESENCE_TIMEOUT_MS } from '../clients/connect.ts';
 import type { ApiConfig, Services } from '../context.ts';
 import type { UnnumberedStreamEvent } from '../schemas/stream-event.ts';
 import { createAgentRegistry } from './agent-registry.ts';
@@ -19,6 +20,10 @@ export interface ServicesOptions {
   logger?: Logger;
   /** Told about each turn's start, first token and end (the server's metrics). */
   turnObserver?: TurnObserver;
+  /** Connected clients; default: in-process, with `config.presenceTimeoutMs`. */
+  presence?: PresenceRegistry;
+  /** Connected clients one user may have at once (for the default presence registry). */
+  maxClientsPerUser?: number;
 }
 
 /** Wires the long-lived services the procedures use. */
@@ -38,5 +43,11 @@ export function createServices(options: ServicesOptions): Services {
     logger,
     observer: options.turnObserver ?? noTurnObserver,
   });
-  return { config, store, streamLog, agents, turns, blobs, logger };
+  const presence =
+    options.presence ??
+    createMemoryPresence({
+      timeoutMs: config.presenceTimeoutMs ?? DEFAULT_PRESENCE_TIMEOUT_MS,
+      maxPerUser: options.maxClientsPerUser || undefined,
+    });
+  return { config, store, streamLog, agents, turns, blobs, logger, presence };
 }

@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  AppError,
+  attachClient,
+  resolveActor,
+  type Context,
+  type Principal,
+  type RequestInfo,
+  type Services,
+} from '@colloquy/api';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createKeyRing, type ApiKeyEntry } from '../security/api-keys.ts';
+import { bearerToken } from '../security/auth.ts';
+import { FRAME_HEADER_BYTES } from './frame.ts';
+import { createVideoHub, ViewerLimitError, type VideoHub } from './video-hub.ts';
+
+/** The WebSocket endpoint of live video. */
+export const LIVE_SOCKET_PATH = '/live/ws';
+
+const CLIENT_ID = /^[\w.:@-]{1,128}$/;
+/** Viewers never send anything large. */
+const VIEWER_MAX_PAYLOAD = 4096;
+
+export interface LiveSocketOptions {
+  services: Services;
+  createContext: (info: RequestInfo) => Context;
+  apiKeys: readonly ApiKeyEntry[];
+  maxFrameBytes: number;
+  maxFps: number;
+  maxViewersPerPublisher: number;
+  /** Sockets are pinged every quarter of this and cut after this long without an answer. */
+  timeoutMs: number;
+  /** True once shutdown has begun: new sockets are refused (503). */
+  isDraining(): boolean;
+}
+
+export interface LiveSockets {
+  hub: VideoHub;
+  /** The HTTP server's `upgrade` listener. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): void;
+}
+
+class UpgradeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+  ) {
+    super(error);
+  }
+}
+
+const STATUS_OF: Partial<Record<AppError['code'], number>> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  TOO_MANY_REQUESTS: 429,
+};
+
+/**
+ * `GET /live/ws?role=publish[&clientId=…]` and `GET /live/ws?role=watch&clientId=…`, upgraded to
+ * WebSockets. Authenticated like every route: `Authorization: Bearer <key>` or, for browsers
+ * (which cannot set headers on a WebSocket), a `token` query parameter. The user is resolved as
+ * for any call (`user` query parameter / `X-Colloquy-User`). A publisher is a connected client of
+ * its user (its presence record is created if its SDK has not registered it yet, and shows
+ * `publishing: true`); a viewer may watch the clients it may list (its user's; any for an admin
+ * key or, without keys, when it names no user). Refusals are HTTP error responses with the usual
+ * `{message, error}` body.
+ */
+export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
+  const { services } = options;
+  const ring = createKeyRing(options.apiKeys);
+  const pingIntervalMs = Math.max(50, Math.floor(options.timeoutMs / 4));
+  const hub = createVideoHub({
+    presence: services.presence,
+    maxFrameBytes: options.maxFrameBytes,
+    maxFps: options.maxFps,
+    maxViewersPerPublisher: options.maxViewersPerPublisher,
+    pingIntervalMs,
+    timeoutMs: options.timeoutMs,
+  });
+  const publishers = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes + FRAME_HEADER_BYTES, perMessageDeflate: false });
+  const viewers = new WebSocketServer({ noServer: true, maxPayload: VIEWER_MAX_PAYLOAD, perMessageDeflate: false });
+
+  const principalOf = (req: IncomingMessage, url: URL): Principal | undefined => {
+    if (ring.size === 0) return undefined;
+    const token = bearerToken(req.headers.authorization) ?? (url.searchParams.get('token') || undefined);
+    const match = token === undefined ? undefined : ring.authenticate(token);
+    if (!match) throw new UpgradeError(401, 'missing or invalid API key');
+    return match.principal;
+  };
+
+  const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== LIVE_SOCKET_PATH) throw new UpgradeError(404, 'no WebSocket endpoint here');
+    if (options.isDraining()) throw new UpgradeError(503, 'shutting down');
+    const ctx = options.createContext({ headers: req.headers, principal: principalOf(req, url), ip: peerAddress(req) });
+    const actor = resolveActor(ctx, url.searchParams.get('user') || url.searchParams.get('user_id') || undefined);
+    const role = url.searchParams.get('role');
+    const clientId = url.searchParams.get('clientId') ?? url.searchParams.get('client_id') ?? undefined;
+    if (clientId !== undefined && !CLIENT_ID.test(clientId)) throw new UpgradeError(400, 'clientId is not a valid client id');
+
+    if (role === 'publish') {
+      const id = clientId ?? randomUUID();
+      const lease = attachClient(services.presence, {
+        id,
+        userId: actor.owner,
+        details: { kind: 'video', ip: ctx.request.ip ?? null, userAgent: ctx.request.userAgent ?? null },
+      });
+      publishers.handleUpgrade(req, socket, head, (ws: WebSocket) => hub.publish(ws, id, lease));
+      // The socket may have failed the handshake: the lease must not outlive it.
+      socket.once('close', () => lease.release());
+      return;
+    }
+    if (role === 'watch') {
+      if (clientId === undefined) throw new UpgradeError(400, 'clientId is required to watch');
+      const target = await services.presence.get(clientId);
+      if (!target && !hub.has(clientId)) throw new UpgradeError(404, 'no such client');
+      if (target && actor.scope !== undefined && target.userId !== actor.scope) throw new UpgradeError(404, 'no such client');
+      viewers.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        try {
+          hub.watch(ws, clientId);
+        } catch (err) {
+          ws.close(1013, err instanceof ViewerLimitError ? err.message : 'refused');
+        }
+      });
+      return;
+    }
+    throw new UpgradeError(400, 'role must be "publish" or "watch"');
+  };
+
+  return {
+    hub,
+    handleUpgrade(req, socket, head) {
+      socket.on('error', () => undefined);
+      upgrade(req, socket, head).catch((err: unknown) => {
+        const refusal =
+          err instanceof UpgradeError
+            ? err
+            : err instanceof AppError
+              ? new UpgradeError(STATUS_OF[err.code] ?? 500, err.message)
+              : isTrpcUnauthorized(err)
+                ? new UpgradeError(401, 'missing or invalid API key')
+                : new UpgradeError(500, 'internal error');
+        refuse(socket, refusal.status, refusal.error);
+      });
+    },
+    close() {
+      hub.close();
+      publishers.close();
+      viewers.close();
+    },
+  };
+}
+
+/** createContext refuses a keyless request with a TRPCError when keys are configured. */
+const isTrpcUnauthorized = (err: unknown) => (err as { code?: string } | null)?.code === 'UNAUTHORIZED';
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+const MESSAGES: Record<number, string> = { 401: '未授权', 404: '未找到', 429: '请求过多' };
+
+/** Answers an upgrade request with an HTTP error and the usual JSON body, then closes the socket. */
+function refuse(socket: Duplex, status: number, error: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ message: MESSAGES[status] ?? '视频连接失败', error });
+  const headers = [
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    ...(status === 401 ? ['WWW-Authenticate: Bearer realm="colloquy"'] : []),
+  ];
+  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/**
+ * The client's address as Express's `trust proxy: loopback` would see it: the peer, or — when
+ * the peer is a loopback proxy — the nearest non-loopback address in X-Forwarded-For.
+ */
+function peerAddress(req: IncomingMessage): string | undefined {
+  const peer = req.socket.remoteAddress;
+  const forwarded = req.headers['x-forwarded-for'];
+  if (!peer || !LOOPBACK.test(peer) || typeof forwarded !== 'string') return peer;
+  const hops = forwarded.split(',').map((h) => h.trim()).filter(Boolean);
+  for (let i = hops.length - 1; i >= 0; i--) if (!LOOPBACK.test(hops[i]!)) return hops[i];
+  return hops[0] ?? peer;
+}

@@ -1,0 +1,270 @@
+import type { PresenceLease, PresenceRegistry } from '@colloquy/store';
+import type { WebSocket } from 'ws';
+import { checkFrame, FrameError, stampFrame } from './frame.ts';
+
+/**
+ * Live video: publishers send frames, the hub keeps each publisher's latest frame and relays
+ * frames to that publisher's viewers. Memory per publisher is bounded by design: one latest
+ * frame; per viewer at most one frame being written and one pending — a newer frame replaces
+ * the pending one (a dropped frame) instead of queueing behind it. Frames are shared buffers,
+ * never copied per viewer.
+ *
+ * Control messages are JSON text messages:
+ *   to a publisher: {"type":"ready","clientId","maxFrameBytes","maxFps"}
+ *   to a viewer:    {"type":"hello","clientId","publishing"}, {"type":"publishing"}, {"type":"ended"}
+ */
+export interface VideoHubOptions {
+  presence: PresenceRegistry;
+  /** Largest image (frame minus its header) a publisher may send. */
+  maxFrameBytes: number;
+  /** Frames per second accepted from one publisher; faster ones are dropped. */
+  maxFps: number;
+  /** Viewers of one publisher at once. */
+  maxViewersPerPublisher: number;
+  /** Ping every socket this often; one that has not answered for `timeoutMs` is cut. */
+  pingIntervalMs: number;
+  timeoutMs: number;
+}
+
+export interface VideoStats {
+  publishers: number;
+  viewers: number;
+  /** Frames accepted from publishers. */
+  framesIn: number;
+  /** Frames written to viewers. */
+  framesOut: number;
+  /** Frames not relayed: a viewer had not taken the previous one, or the publisher was over the frame rate. */
+  framesDropped: { slowViewer: number; rate: number };
+  /** Messages refused (the publisher's socket is closed): too large, or not a frame. */
+  framesRefused: { oversized: number; invalid: number };
+}
+
+/** WebSocket close codes used besides the standard ones. */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupported: 1003,
+  invalidData: 1007,
+  policy: 1008,
+  tooBig: 1009,
+  /** A newer publisher for the same client id took over. */
+  replaced: 4409,
+  /** The watched client disconnected. */
+  clientLeft: 4410,
+} as const;
+
+interface Viewer {
+  ws: WebSocket;
+  writing: boolean;
+  pending: Buffer | undefined;
+}
+
+interface Publisher {
+  ws: WebSocket;
+  lease: PresenceLease;
+  tokens: number;
+  refilledAt: number;
+}
+
+interface Channel {
+  id: string;
+  publisher: Publisher | undefined;
+  latest: Buffer | undefined;
+  seq: number;
+  viewers: Set<Viewer>;
+}
+
+export class ViewerLimitError extends Error {
+  override readonly name = 'ViewerLimitError';
+}
+
+export interface VideoHub {
+  /** Takes over a publisher's socket (its presence lease is released when it closes). */
+  publish(ws: WebSocket, clientId: string, lease: PresenceLease): void;
+  /** Takes over a viewer's socket; throws ViewerLimitError when the publisher has too many. */
+  watch(ws: WebSocket, clientId: string): void;
+  /** Whether the client currently has a publisher or viewers here. */
+  has(clientId: string): boolean;
+  stats(): VideoStats;
+  /** Closes every socket (1001) and stops pinging. */
+  close(): void;
+}
+
+export function createVideoHub(options: VideoHubOptions): VideoHub {
+  const channels = new Map<string, Channel>();
+  const lastPong = new Map<WebSocket, number>();
+  const stats: VideoStats = {
+    publishers: 0,
+    viewers: 0,
+    framesIn: 0,
+    framesOut: 0,
+    framesDropped: { slowViewer: 0, rate: 0 },
+    framesRefused: { oversized: 0, invalid: 0 },
+  };
+  const burst = Math.max(2, Math.ceil(options.maxFps / 5));
+
+  const channelOf = (id: string): Channel => {
+    let channel = channels.get(id);
+    if (!channel) {
+      channel = { id, publisher: undefined, latest: undefined, seq: 0, viewers: new Set() };
+      channels.set(id, channel);
+    }
+    return channel;
+  };
+  const forget = (channel: Channel) => {
+    if (!channel.publisher && channel.viewers.size === 0 && channels.get(channel.id) === channel) channels.delete(channel.id);
+  };
+
+  const sendJson = (ws: WebSocket, message: object) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  };
+
+  const write = (viewer: Viewer, frame: Buffer) => {
+    viewer.writing = true;
+    viewer.ws.send(frame, { binary: true }, (err) => {
+      viewer.writing = false;
+      if (err) {
+        viewer.pending = undefined;
+        return;
+      }
+      stats.framesOut += 1;
+      const next = viewer.pending;
+      viewer.pending = undefined;
+      if (next && viewer.ws.readyState === viewer.ws.OPEN) write(viewer, next);
+    });
+  };
+
+  /** Relays a frame to a viewer, or leaves it pending (replacing — dropping — an older pending one). */
+  const offer = (viewer: Viewer, frame: Buffer) => {
+    if (viewer.ws.readyState !== viewer.ws.OPEN) return;
+    if (viewer.writing) {
+      if (viewer.pending) stats.framesDropped.slowViewer += 1;
+      viewer.pending = frame;
+      return;
+    }
+    write(viewer, frame);
+  };
+
+  const track = (ws: WebSocket) => {
+    lastPong.set(ws, Date.now());
+    ws.on('pong', () => lastPong.set(ws, Date.now()));
+    ws.once('close', () => lastPong.delete(ws));
+  };
+
+  const endPublication = (channel: Channel, publisher: Publisher) => {
+    if (channel.publisher !== publisher) return;
+    channel.publisher = undefined;
+    channel.latest = undefined;
+    stats.publishers -= 1;
+    options.presence.setPublishing(channel.id, false);
+    publisher.lease.release();
+    for (const viewer of channel.viewers) sendJson(viewer.ws, { type: 'ended' });
+    forget(channel);
+  };
+
+  const onFrame = (channel: Channel, publisher: Publisher, data: Buffer) => {
+    try {
+      checkFrame(data);
+    } catch (err) {
+      stats.framesRefused.invalid += 1;
+      publisher.ws.close(CLOSE.invalidData, err instanceof FrameError ? err.message : 'not a frame');
+      return;
+    }
+    const now = Date.now();
+    publisher.tokens = Math.min(burst, publisher.tokens + ((now - publisher.refilledAt) * options.maxFps) / 1000);
+    publisher.refilledAt = now;
+    if (publisher.tokens < 1) {
+      stats.framesDropped.rate += 1;
+      return;
+    }
+    publisher.tokens -= 1;
+    channel.seq += 1;
+    stampFrame(data, channel.seq, now);
+    channel.latest = data;
+    stats.framesIn += 1;
+    options.presence.touch(channel.id);
+    for (const viewer of channel.viewers) offer(viewer, data);
+  };
+
+  const pinger = setInterval(() => {
+    const cutoff = Date.now() - options.timeoutMs;
+    for (const [ws, seen] of lastPong) {
+      if (seen < cutoff) ws.terminate();
+      else if (ws.readyState === ws.OPEN) ws.ping();
+    }
+  }, options.pingIntervalMs);
+  pinger.unref();
+
+  // A watched client that leaves (and publishes nothing here) ends its viewers' sessions.
+  const unwatch = options.presence.watch((event) => {
+    if (event.type !== 'left') return;
+    const channel = channels.get(event.client.id);
+    if (!channel) return;
+    if (channel.publisher) channel.publisher.ws.close(CLOSE.goingAway, 'client left');
+    for (const viewer of channel.viewers) viewer.ws.close(CLOSE.clientLeft, 'client left');
+  });
+
+  return {
+    publish(ws, clientId, lease) {
+      const channel = channelOf(clientId);
+      const previous = channel.publisher;
+      if (previous) {
+        endPublication(channel, previous);
+        previous.ws.close(CLOSE.replaced, 'replaced by a newer publisher');
+      }
+      const publisher: Publisher = { ws, lease, tokens: burst, refilledAt: Date.now() };
+      channel.publisher = publisher;
+      channel.seq = 0;
+      stats.publishers += 1;
+      track(ws);
+      options.presence.setPublishing(clientId, true);
+      lease.signal.addEventListener('abort', () => ws.close(CLOSE.goingAway, 'client timed out'), { once: true });
+      ws.on('message', (data, isBinary) => {
+        if (!isBinary) return; // publishers have nothing to say in text yet
+        onFrame(channel, publisher, Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+      });
+      ws.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') stats.framesRefused.oversized += 1;
+      });
+      ws.once('close', () => endPublication(channel, publisher));
+      sendJson(ws, { type: 'ready', clientId, maxFrameBytes: options.maxFrameBytes, maxFps: options.maxFps });
+      for (const viewer of channel.viewers) sendJson(viewer.ws, { type: 'publishing' });
+    },
+
+    watch(ws, clientId) {
+      const channel = channelOf(clientId);
+      if (channel.viewers.size >= options.maxViewersPerPublisher) {
+        forget(channel);
+        throw new ViewerLimitError(`at most ${options.maxViewersPerPublisher} viewers per publisher`);
+      }
+      const viewer: Viewer = { ws, writing: false, pending: undefined };
+      channel.viewers.add(viewer);
+      stats.viewers += 1;
+      track(ws);
+      ws.on('message', () => undefined); // viewers send nothing; anything they do is ignored
+      ws.on('error', () => undefined);
+      ws.once('close', () => {
+        channel.viewers.delete(viewer);
+        viewer.pending = undefined;
+        stats.viewers -= 1;
+        forget(channel);
+      });
+      sendJson(ws, { type: 'hello', clientId, publishing: channel.publisher !== undefined });
+      // A late viewer gets the latest frame at once.
+      if (channel.latest) offer(viewer, channel.latest);
+    },
+
+    has: (clientId) => channels.has(clientId),
+
+    stats: () => ({ ...stats, framesDropped: { ...stats.framesDropped }, framesRefused: { ...stats.framesRefused } }),
+
+    close() {
+      clearInterval(pinger);
+      unwatch();
+      const sockets = [...channels.values()].flatMap((c) => [...(c.publisher ? [c.publisher.ws] : []), ...[...c.viewers].map((v) => v.ws)]);
+      for (const ws of sockets) ws.close(CLOSE.goingAway, 'server shutting down');
+      // A peer that does not answer the close (a stalled viewer) is cut.
+      setTimeout(() => sockets.forEach((ws) => ws.terminate()), 500).unref();
+    },
+  };
+}

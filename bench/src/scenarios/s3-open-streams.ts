@@ -1,0 +1,260 @@
+/**
+ * Scenario 3: many concurrent open streams against a slow upstream (the mock in hold mode: one
+ * delta at once, then one every `delayMs` per stream). The load generator is raw node:http with
+ * unlimited sockets. Measured on the gateway child: RSS from /proc/<pid>/status (VmRSS), heap
+ * used and event-loop delay p99 from Colloquy's /metrics (prom-client default metrics; the
+ * event-loop histogram is reset at every scrape, so each 1 s scrape gives that second's p99).
+ * The floor proxy is measured the same way as a reference (its own /_floor/stats).
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { fetchText, keepAliveAgent } from '../lib/http.ts';
+import { fdCount, fdLimit, rssOf, sleep, type Child } from '../lib/procs.ts';
+import { median } from '../lib/stats.ts';
+import { metricValue, scrapeMetrics, type Colloquy, type Mock } from '../lib/targets.ts';
+
+export interface StreamsCell {
+  target: 'colloquy' | 'floor';
+  label: string;
+  requested: number;
+  opened: number;
+  openMs: number;
+  rssBefore: number;
+  rssOpen: number;
+  heapBefore: number;
+  heapOpen: number;
+  rssPerStream: number;
+  heapPerStream: number;
+  /** Max and median of the per-second event-loop delay p99 while every stream was open (ms). */
+  eldP99Max: number;
+  eldP99Median: number;
+  fdsOpen: number;
+  /** Streams that ended properly after release (answer complete). */
+  completed: number;
+  error?: string;
+}
+
+export interface StreamsResult {
+  cells: StreamsCell[];
+  delayMs: number;
+  windowS: number;
+  fdLimit: number;
+  /** Why fewer streams than asked, when so. */
+  capNote?: string;
+}
+
+interface OpenStream {
+  req: ClientRequest;
+  res?: IncomingMessage;
+  opened: boolean;
+  ended: boolean;
+}
+
+export async function runOpenStreams(opts: {
+  mock: Mock;
+  colloquy: Colloquy;
+  floor: Child;
+  streams: number;
+  delayMs: number;
+  windowS: number;
+  log: (s: string) => void;
+  /** Skip the floor's reference measurement (profiling). */
+  colloquyOnly?: boolean;
+}): Promise<StreamsResult> {
+  const limit = Math.min(fdLimit(opts.colloquy.pid), fdLimit(opts.floor.pid), fdLimit());
+  // The gateway holds two sockets per stream (client + upstream) besides its own files.
+  const base = Math.max(fdCount(opts.colloquy.pid), fdCount(opts.floor.pid));
+  const cap = Math.floor((limit - base - 64) / 2);
+  const n = Math.min(opts.streams, cap);
+  const capNote =
+    n < opts.streams
+      ? `asked for ${opts.streams.toLocaleString('en-US')} streams, ran ${n.toLocaleString('en-US')}: a gateway needs two sockets per stream (client + upstream) and the open-files hard limit here is ${limit} (ulimit -Hn; cannot be raised without CAP_SYS_RESOURCE)`
+      : undefined;
+  if (capNote) opts.log(`  scenario 3: ${capNote}`);
+  const cells: StreamsCell[] = [];
+  cells.push(await measure('colloquy', opts, n));
+  if (!opts.colloquyOnly) cells.push(await measure('floor', opts, n));
+  return { cells, delayMs: opts.delayMs, windowS: opts.windowS, fdLimit: limit, ...(capNote ? { capNote } : {}) };
+}
+
+async function probe(target: 'colloquy' | 'floor', child: Child): Promise<{ rss: number; heap: number; eldP99Ms: number }> {
+  if (target === 'colloquy') {
+    const text = await scrapeMetrics(child.url);
+    return {
+      rss: rssOf(child.pid),
+      heap: metricValue(text, 'nodejs_heap_size_used_bytes'),
+      eldP99Ms: metricValue(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+    };
+  }
+  const { body } = await fetchText(statsAgent, { method: 'GET', url: `${child.url}/_floor/stats` });
+  const s = JSON.parse(body) as { heapUsed: number; eldP99Ms: number };
+  return { rss: rssOf(child.pid), heap: s.heapUsed, eldP99Ms: s.eldP99Ms };
+}
+const statsAgent = keepAliveAgent(1);
+
+async function measure(
+  target: 'colloquy' | 'floor',
+  opts: { mock: Mock; colloquy: Colloquy; floor: Child; delayMs: number; windowS: number; log: (s: string) => void },
+  n: number,
+): Promise<StreamsCell> {
+  const child = target === 'colloquy' ? opts.colloquy : opts.floor;
+  const label = target === 'colloquy' ? 'Colloquy REST `/converse` NDJSON' : 'floor (bare node:http proxy), SSE';
+  // Streams end by themselves after maxHoldMs even if the bench dies before releasing them.
+  await opts.mock.configure({ hold: true, delayMs: opts.delayMs, maxHoldMs: 180_000 });
+  await sleep(1000);
+  const before: Array<{ rss: number; heap: number }> = [];
+  for (let i = 0; i < 3; i++) {
+    before.push(await probe(target, child));
+    await sleep(300);
+  }
+  const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+  const streams: OpenStream[] = [];
+  const started = performance.now();
+  let failed: string | undefined;
+  // Opening: at most 128 streams waiting for their first event at a time.
+  let next = 0;
+  let waiting = 0;
+  const openDeadline = Date.now() + 240_000;
+  await new Promise<void>((resolve) => {
+    const pump = () => {
+      while (!failed && waiting < 128 && next < n) {
+        next += 1;
+        waiting += 1;
+        const s = openOne(target, child.url, agent, () => {
+          waiting -= 1;
+          pump();
+        }, (err) => {
+          failed ??= err;
+          waiting -= 1;
+          pump();
+        });
+        streams.push(s);
+      }
+      if ((next >= n || failed) && waiting === 0) resolve();
+    };
+    pump();
+    const guard = setInterval(() => {
+      if (Date.now() > openDeadline) {
+        failed ??= `opening timed out with ${streams.filter((s) => s.opened).length} open`;
+        clearInterval(guard);
+        resolve();
+      }
+      if ((next >= n || failed) && waiting === 0) clearInterval(guard);
+    }, 500);
+  });
+  const openMs = performance.now() - started;
+  const opened = streams.filter((s) => s.opened && !s.ended).length;
+  opts.log(`  scenario 3: ${target}: ${opened}/${n} streams open in ${(openMs / 1000).toFixed(1)} s${failed ? ` (${failed})` : ''}`);
+
+  // Steady state: let the opening's garbage settle a moment, reset the event-loop histogram, sample once a second.
+  await sleep(2000);
+  await probe(target, child);
+  const during: Array<{ rss: number; heap: number; eldP99Ms: number }> = [];
+  let fds = 0;
+  for (let i = 0; i < opts.windowS; i++) {
+    await sleep(1000);
+    during.push(await probe(target, child));
+    if (i === 0) fds = fdCount(child.pid);
+  }
+
+  // Release: the mock ends every stream properly; the gateway completes (and Colloquy stores) them.
+  await opts.mock.release();
+  const endBy = Date.now() + 120_000;
+  while (streams.some((s) => s.opened && !s.ended) && Date.now() < endBy) await sleep(200);
+  const completed = streams.filter((s) => s.res?.complete).length;
+  for (const s of streams) if (!s.ended) s.req.destroy();
+  agent.destroy();
+  if (target === 'colloquy') {
+    // Wait until every turn is finished and stored before the next measurement.
+    const turnsBy = Date.now() + 60_000;
+    while (Date.now() < turnsBy) {
+      const active = metricValue(await scrapeMetrics(child.url), 'colloquy_turns_active');
+      if (!(active > 0)) break;
+      await sleep(250);
+    }
+  }
+  await opts.mock.configure({ chunks: 8, delayMs: 0 });
+
+  const rssBefore = median(before.map((b) => b.rss));
+  const heapBefore = median(before.map((b) => b.heap));
+  const rssOpen = median(during.map((d) => d.rss));
+  const heapOpen = median(during.map((d) => d.heap));
+  const eld = during.map((d) => d.eldP99Ms);
+  return {
+    target,
+    label,
+    requested: n,
+    opened,
+    openMs,
+    rssBefore,
+    rssOpen,
+    heapBefore,
+    heapOpen,
+    rssPerStream: opened > 0 ? (rssOpen - rssBefore) / opened : NaN,
+    heapPerStream: opened > 0 ? (heapOpen - heapBefore) / opened : NaN,
+    eldP99Max: Math.max(...eld),
+    eldP99Median: median(eld),
+    fdsOpen: fds,
+    completed,
+    ...(failed ? { error: failed } : {}),
+  };
+}
+
+function openOne(
+  target: 'colloquy' | 'floor',
+  base: string,
+  agent: Agent,
+  onOpen: () => void,
+  onFail: (err: string) => void,
+): OpenStream {
+  const u = new URL(base);
+  const body =
+    target === 'colloquy'
+      ? JSON.stringify({ query: 'Tell me a long story.', response_mode: 'streaming', user: 'bench-streams', conversation_id: randomUUID() })
+      : JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Tell me a long story.' }], stream: true });
+  const path = target === 'colloquy' ? '/converse' : '/v1/chat/completions';
+  let settled = false;
+  const settle = (err?: string) => {
+    if (settled) return;
+    settled = true;
+    if (err) onFail(err);
+    else onOpen();
+  };
+  const req = request({
+    host: u.hostname,
+    port: u.port,
+    path,
+    method: 'POST',
+    agent,
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer sk-bench' },
+  });
+  const s: OpenStream = { req, opened: false, ended: false };
+  req.on('response', (res) => {
+    s.res = res;
+    if (res.statusCode !== 200) {
+      settle(`HTTP ${res.statusCode}`);
+      res.resume();
+      return;
+    }
+    // Only look for the first line (NDJSON) or event (SSE); afterwards bytes are just drained.
+    res.on('data', (chunk: Buffer) => {
+      if (!s.opened && chunk.includes(10)) {
+        s.opened = true;
+        settle();
+      }
+    });
+    res.on('end', () => {
+      s.ended = true;
+      settle('ended before its first event');
+    });
+    res.on('error', () => {
+      s.ended = true;
+    });
+  });
+  req.on('error', (err) => {
+    s.ended = true;
+    settle(err.message);
+  });
+  req.end(body);
+  return s;
+}

@@ -1,0 +1,199 @@
+import {
+  PresenceConflictError,
+  PresenceLimitError,
+  type AttachInput,
+  type ClientRecord,
+  type LeaveReason,
+  type PresenceEvent,
+  type PresenceLease,
+  type PresenceRegistry,
+} from './types.ts';
+
+export interface MemoryPresenceOptions {
+  /**
+   * A client with no sign of life for this long is gone. The registry removes it after 80% of
+   * this time and sweeps every 20% of it, so a client disappears at most `timeoutMs` after its
+   * last sign of life; clients should heartbeat every 25% of it (see `heartbeatIntervalMs`).
+   */
+  timeoutMs: number;
+  /** Connected clients one user may have at once (PresenceLimitError beyond). Default unlimited. */
+  maxPerUser?: number;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+/** How often a client should show a sign of life for a registry with this timeout. */
+export const heartbeatIntervalMs = (timeoutMs: number): number => Math.max(1, Math.floor(timeoutMs / 4));
+
+interface Entry {
+  record: ClientRecord;
+  leases: Set<Lease>;
+}
+
+interface Lease extends PresenceLease {
+  controller: AbortController;
+  released: boolean;
+}
+
+export function createMemoryPresence(options: MemoryPresenceOptions): PresenceRegistry {
+  const now = options.now ?? Date.now;
+  const staleAfterMs = Math.max(1, Math.floor(options.timeoutMs * 0.8));
+  const sweepEveryMs = Math.max(10, Math.floor(options.timeoutMs * 0.2));
+  const maxPerUser = options.maxPerUser ?? Number.POSITIVE_INFINITY;
+  const entries = new Map<string, Entry>();
+  const perUser = new Map<string, number>();
+  const listeners = new Set<(event: PresenceEvent) => void>();
+  let publishing = 0;
+  let closed = false;
+
+  const snapshot = (record: ClientRecord): ClientRecord => ({ ...record, metadata: { ...record.metadata } });
+  const emit = (event: PresenceEvent) => {
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // A failing listener must not break presence for everyone else.
+      }
+    }
+  };
+
+  const remove = (entry: Entry, reason: LeaveReason) => {
+    const { record } = entry;
+    if (entries.get(record.id) !== entry) return;
+    entries.delete(record.id);
+    const left = (perUser.get(record.userId) ?? 1) - 1;
+    if (left > 0) perUser.set(record.userId, left);
+    else perUser.delete(record.userId);
+    if (record.publishing) publishing -= 1;
+    for (const lease of entry.leases) {
+      if (!lease.released) {
+        lease.released = true;
+        lease.controller.abort(new Error(`client ${reason}`));
+      }
+    }
+    entry.leases.clear();
+    emit({ type: 'left', client: snapshot(record), reason });
+  };
+
+  const timer = setInterval(() => registry.sweep(), sweepEveryMs);
+  timer.unref();
+
+  const registry: PresenceRegistry = {
+    attach({ id, userId, details = {}, overwrite = false }) {
+      if (closed) throw new Error('the presence registry is closed');
+      let entry = entries.get(id);
+      const at = now();
+      if (entry && entry.record.userId !== userId) throw new PresenceConflictError(`client id ${id} is in use`);
+      if (!entry) {
+        if ((perUser.get(userId) ?? 0) >= maxPerUser) {
+          throw new PresenceLimitError(`at most ${maxPerUser} connected clients per user`);
+        }
+        entry = {
+          record: {
+            id,
+            userId,
+            kind: details.kind ?? 'unknown',
+            name: details.name ?? null,
+            ip: details.ip ?? null,
+            userAgent: details.userAgent ?? null,
+            metadata: details.metadata ?? {},
+            connectedAt: at,
+            lastSeen: at,
+            openStreams: 0,
+            publishing: false,
+          },
+          leases: new Set(),
+        };
+        entries.set(id, entry);
+        perUser.set(userId, (perUser.get(userId) ?? 0) + 1);
+        emit({ type: 'joined', client: snapshot(entry.record) });
+      } else {
+        entry.record.lastSeen = at;
+        if (overwrite) {
+          const defined = Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined));
+          Object.assign(entry.record, defined);
+          emit({ type: 'changed', client: snapshot(entry.record) });
+        }
+      }
+      const held = entry;
+      const controller = new AbortController();
+      const lease: Lease = {
+        clientId: id,
+        controller,
+        signal: controller.signal,
+        released: false,
+        release() {
+          if (lease.released) return;
+          lease.released = true;
+          held.leases.delete(lease);
+          if (held.leases.size === 0) remove(held, 'closed');
+        },
+      };
+      entry.leases.add(lease);
+      return lease;
+    },
+
+    touch(id) {
+      const entry = entries.get(id);
+      if (!entry) return false;
+      entry.record.lastSeen = now();
+      return true;
+    },
+
+    setPublishing(id, value) {
+      const entry = entries.get(id);
+      if (!entry || entry.record.publishing === value) return;
+      entry.record.publishing = value;
+      publishing += value ? 1 : -1;
+      entry.record.lastSeen = now();
+      emit({ type: 'changed', client: snapshot(entry.record) });
+    },
+
+    adjustStreams(id, delta) {
+      const entry = entries.get(id);
+      if (!entry || delta === 0) return;
+      entry.record.openStreams = Math.max(0, entry.record.openStreams + delta);
+      entry.record.lastSeen = now();
+      emit({ type: 'changed', client: snapshot(entry.record) });
+    },
+
+    get(id) {
+      const entry = entries.get(id);
+      return Promise.resolve(entry ? snapshot(entry.record) : undefined);
+    },
+
+    list(userId) {
+      const out: ClientRecord[] = [];
+      for (const { record } of entries.values()) if (userId === undefined || record.userId === userId) out.push(snapshot(record));
+      return Promise.resolve(out);
+    },
+
+    count: () => entries.size,
+    publishingCount: () => publishing,
+
+    watch(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    sweep(at = now()) {
+      let removed = 0;
+      for (const entry of [...entries.values()]) {
+        if (at - entry.record.lastSeen >= staleAfterMs) {
+          remove(entry, 'timeout');
+          removed += 1;
+        }
+      }
+      return removed;
+    },
+
+    close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      for (const entry of [...entries.values()]) remove(entry, 'shutdown');
+      listeners.clear();
+    },
+  };
+  return registry;
+}

@@ -1,0 +1,101 @@
+/**
+ * Who is connected right now: one record per live client (an SDK client, a web console, a
+ * device publishing video). In-process by default; a shared (Redis) implementation can follow
+ * behind the same interface — which is why reads return promises while writes do not: writes
+ * are always about connections this process holds (a shared implementation publishes them in
+ * the background), reads may need every process's view.
+ *
+ * Timestamps are epoch milliseconds.
+ */
+export interface ClientDetails {
+  /** What the client is: `sdk`, `console`, `device`, … (free-form, short). */
+  kind: string;
+  name: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  /** A small JSON object the client chose to describe itself (size-limited by the caller). */
+  metadata: Record<string, unknown>;
+}
+
+export interface ClientRecord extends ClientDetails {
+  id: string;
+  userId: string;
+  connectedAt: number;
+  /** The last sign of life: a heartbeat, a request naming the client, a video frame. */
+  lastSeen: number;
+  /** The client's open answer streams (requests that named it in `X-Colloquy-Client`). */
+  openStreams: number;
+  /** Whether the client is publishing a live video stream right now. */
+  publishing: boolean;
+}
+
+/** Why a client left. */
+export type LeaveReason = 'closed' | 'timeout' | 'shutdown';
+
+export type PresenceEvent =
+  | { type: 'joined'; client: ClientRecord }
+  | { type: 'changed'; client: ClientRecord }
+  | { type: 'left'; client: ClientRecord; reason: LeaveReason };
+
+/**
+ * One connection's hold on a client record (a presence subscription, a video publisher's
+ * socket). A record exists while at least one lease holds it and it keeps showing signs of life.
+ */
+export interface PresenceLease {
+  readonly clientId: string;
+  /**
+   * Aborted when the record goes away for any reason other than this lease's own `release()`
+   * (it timed out, the registry shut down): the connection holding the lease should end.
+   */
+  readonly signal: AbortSignal;
+  /** Lets go of the record; the last lease to go removes it (`left`, reason `closed`). */
+  release(): void;
+}
+
+export interface AttachInput {
+  id: string;
+  userId: string;
+  /**
+   * Details for the record. A new record takes them (missing ones default: kind `unknown`,
+   * metadata `{}`); an existing one takes them only with `overwrite`.
+   */
+  details?: Partial<ClientDetails>;
+  overwrite?: boolean;
+}
+
+/** The id is held by another user's client. */
+export class PresenceConflictError extends Error {
+  override readonly name = 'PresenceConflictError';
+}
+
+/** The user already has the maximum number of connected clients. */
+export class PresenceLimitError extends Error {
+  override readonly name = 'PresenceLimitError';
+}
+
+export interface PresenceRegistry {
+  /**
+   * Holds the record `id` (creating it: `joined`). Throws PresenceConflictError when another
+   * user holds that id, PresenceLimitError when the user is at its limit of clients.
+   */
+  attach(input: AttachInput): PresenceLease;
+  /** A sign of life from the client (no event). False when the client is unknown. */
+  touch(id: string): boolean;
+  /** Sets whether the client publishes video (`changed` when it changes). */
+  setPublishing(id: string, publishing: boolean): void;
+  /** One more (+1) or one fewer (-1) open stream for the client (`changed`). Unknown ids are ignored. */
+  adjustStreams(id: string, delta: number): void;
+  get(id: string): Promise<ClientRecord | undefined>;
+  /** Every client, or one user's; oldest connection first. */
+  list(userId?: string): Promise<ClientRecord[]>;
+  /** Connected clients in this process (cheap, synchronous: for metrics). */
+  count(): number;
+  /** Publishing clients in this process (for metrics). */
+  publishingCount(): number;
+  /** Calls `listener` for every join, change and leave, until the returned function is called. */
+  watch(listener: (event: PresenceEvent) => void): () => void;
+  /** Removes clients with no sign of life for the stale time (`left`, reason `timeout`). Runs by itself too. */
+  sweep(now?: number): number;
+  /** Removes every client (`left`, reason `shutdown`, their leases aborted) and stops sweeping. */
+  close(): void;
+}
