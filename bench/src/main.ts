@@ -6,7 +6,7 @@
  * Only 127.0.0.1 is ever targeted; every load loop is bounded by a count or a duration.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { bundleServer } from './lib/bundle.ts';
@@ -161,12 +161,20 @@ async function main(): Promise<void> {
   }
   report.loadAfter = os.loadavg();
   report.finishedAt = new Date().toISOString();
-  const md = renderResults(report);
+  const md = renderResults([report]);
   const target = join(benchDir, 'RESULTS.md');
   if (!smoke && (!only || arg('write') !== undefined)) {
-    writeFileSync(target, md);
+    // RESULTS.md shows the latest run of each mode: a quick run does not hide the last full one.
     writeFileSync(join(benchDir, `results-${mode}.json`), `${JSON.stringify(report, null, 2)}\n`);
-    log(`\nwrote ${target}`);
+    const reports = (['full', 'quick'] as const).flatMap((m) => {
+      try {
+        return [JSON.parse(readFileSync(join(benchDir, `results-${m}.json`), 'utf8')) as BenchReport];
+      } catch {
+        return [];
+      }
+    });
+    writeFileSync(target, renderResults(reports));
+    log(`\nwrote ${target} and bench/results-${mode}.json`);
   } else {
     const partial = join(os.tmpdir(), `colloquy-bench-${mode}-partial.md`);
     writeFileSync(partial, md);

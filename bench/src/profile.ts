@@ -18,7 +18,8 @@ import { benchDir, startColloquy, startFloor, startMock, type Colloquy, type Moc
 interface Workload {
   id: string;
   title: string;
-  run: (ctx: { mock: Mock; floor: Child; colloquy: Colloquy }) => Promise<string>;
+  /** What ran; `window` narrows the profile to part of it (else the whole workload counts). */
+  run: (ctx: { mock: Mock; floor: Child; colloquy: Colloquy }) => Promise<{ what: string; window?: { fromUs: number; toUs: number } }>;
 }
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -36,7 +37,7 @@ export async function runProfiles(opts: { full: boolean; log: (s: string) => voi
         const n = opts.full ? 10_000 : 4000;
         const t0 = performance.now();
         for (let i = 0; i < n; i++) await fetchText(agent, { method: 'POST', url: `${colloquy.url}/converse`, body: body() });
-        return `${n} sequential requests, ${((performance.now() - t0) / n).toFixed(3)} ms each under the profiler`;
+        return { what: `${n} sequential requests, ${((performance.now() - t0) / n).toFixed(3)} ms each under the profiler` };
       },
     },
     {
@@ -49,7 +50,7 @@ export async function runProfiles(opts: { full: boolean; log: (s: string) => voi
           duration: opts.full ? 10 : 6,
           requests: [{ method: 'POST', path: '/converse', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: body() }) }],
         });
-        return `${Math.round(r.requests.average)} req/s under the profiler, ${r.non2xx + r.errors} failed`;
+        return { what: `${Math.round(r.requests.average)} req/s under the profiler, ${r.non2xx + r.errors} failed` };
       },
     },
     {
@@ -58,7 +59,10 @@ export async function runProfiles(opts: { full: boolean; log: (s: string) => voi
       run: async ({ mock, floor, colloquy }) => {
         const r = await runOpenStreams({ mock, floor, colloquy, streams: opts.full ? 10_000 : 2000, delayMs: 5000, windowS: 8, log, colloquyOnly: true });
         const c = r.cells[0]!;
-        return `${c.opened} streams; RSS/stream ${(c.rssPerStream / 1024).toFixed(1)} KB, event-loop p99 worst ${c.eldP99Max.toFixed(1)} ms (includes opening and release)`;
+        return {
+          what: `${c.opened} streams open, steady state only (opening and release not counted); RSS/stream ${(c.rssPerStream / 1024).toFixed(1)} KB, event-loop delay p99 worst ${c.eldP99Max.toFixed(1)} ms under the profiler`,
+          window: c.windowUs,
+        };
       },
     },
     {
@@ -76,7 +80,7 @@ export async function runProfiles(opts: { full: boolean; log: (s: string) => voi
           { countAll: true },
         );
         await mock.configure({ chunks: 8, delayMs: 0 });
-        return `${t.answers} events in ${((performance.now() - t0) / 1000).toFixed(2)} s = ${Math.round(t.answers / ((performance.now() - t0) / 1000))} events/s under the profiler`;
+        return { what: `${t.answers} events in ${((performance.now() - t0) / 1000).toFixed(2)} s = ${Math.round(t.answers / ((performance.now() - t0) / 1000))} events/s under the profiler` };
       },
     },
   ];
@@ -101,12 +105,15 @@ export async function runProfiles(opts: { full: boolean; log: (s: string) => voi
         const agent = keepAliveAgent(1);
         for (let i = 0; i < 300; i++) await fetchText(agent, { method: 'POST', url: `${colloquy.url}/converse`, body: body() });
         const fromUs = nowUs();
-        what = await w.run({ mock, floor, colloquy });
+        const out = await w.run({ mock, floor, colloquy });
         const toUs = nowUs();
+        what = out.what;
         await colloquy.dispose();
-        const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+        // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (under
+        // tsx, thread 1 is the module loader's hooks thread).
+        const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && f.split('.')[4] === '0');
         if (!file) throw new Error('no .cpuprofile written (did the server exit cleanly?)');
-        summary = summarizeProfile(join(dir, file), 25, { fromUs, toUs });
+        summary = summarizeProfile(join(dir, file), 25, out.window ?? { fromUs, toUs });
       } finally {
         await colloquy.dispose();
         rmSync(dir, { recursive: true, force: true });

@@ -112,11 +112,20 @@ export function createApp(config: ServerConfig, services: Services, ops: AppObse
  * and unknown paths, labelled by the metrics from the status). Never the raw URL.
  */
 function routeLabeler(appOf: () => Express): (path: string) => string | undefined {
-  let rest: Set<string> | undefined;
+  let rest: { exact: Set<string>; patterns: [RegExp, string][] } | undefined;
   const procedures = new Set(Object.keys(appRouter._def.procedures));
   return (path) => {
-    rest ??= new Set(listRoutes(appOf()).map((r) => r.path));
-    if (rest.has(path)) return path;
+    if (!rest) {
+      const paths = listRoutes(appOf()).map((r) => r.path);
+      rest = {
+        exact: new Set(paths.filter((p) => !p.includes(':'))),
+        // `/live/:clientId` is labelled as written, whatever the id.
+        patterns: paths.filter((p) => p.includes(':')).map((p) => [new RegExp(`^${p.replace(/:\w+/g, '[^/]+')}$`), p]),
+      };
+    }
+    if (rest.exact.has(path)) return path;
+    const pattern = rest.patterns.find(([re]) => re.test(path));
+    if (pattern) return pattern[1];
     if (path === '/trpc' || path.startsWith('/trpc/')) {
       const names = path.slice('/trpc/'.length).split(',');
       if (names.length === 1 && procedures.has(names[0]!)) return `/trpc/${names[0]}`;

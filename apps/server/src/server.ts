@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { createContextFactory, createServices, type Services } from '@colloquy/api';
 import { openStore } from '@colloquy/store';
+import type { Express } from 'express';
 import { createApp } from './app.ts';
 import { buildAgents } from './build-agents.ts';
 import type { ServerConfig } from './config.ts';
@@ -17,6 +18,8 @@ import { securityWarnings } from './security/index.ts';
 export interface RunningServer {
   url: string;
   server: Server;
+  /** The Express app serving it (its router stack lists the REST routes). */
+  app: Express;
   services: Services;
   logger: Logger;
   metrics: Metrics;
@@ -75,7 +78,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   await services.blobs.sweepStaging();
 
   let draining = false;
-  const server = createServer(createApp(config, services, { logger, metrics, isDraining: () => draining }));
+  const app = createApp(config, services, { logger, metrics, isDraining: () => draining });
+  const server = createServer(app);
   server.on('clientError', answerClientError);
   const live = createLiveSockets({
     services,
@@ -101,6 +105,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   return {
     url: `http://${host}:${port}`,
     server,
+    app,
     services,
     logger,
     metrics,

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:net';
+import { rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +48,8 @@ describe('request ids and logs', () => {
   });
 
   it('replaces a missing, too long or odd id with a UUID', async () => {
-    for (const headers of [{}, { 'X-Request-Id': 'x'.repeat(129) }, { 'X-Request-Id': 'has space' }, { 'X-Request-Id': 'a/b' }]) {
+    const cases: Record<string, string>[] = [{}, { 'X-Request-Id': 'x'.repeat(129) }, { 'X-Request-Id': 'has space' }, { 'X-Request-Id': 'a/b' }];
+    for (const headers of cases) {
       const res = await requestJson(`${server.url}/healthz`, { headers });
       expect(res.headers.get('x-request-id')).toMatch(UUID);
     }
@@ -174,7 +176,8 @@ describe('metrics', () => {
     await reader.read(); // the stream is open
     const during = await metrics();
     expect(sample(during, 'colloquy_active_streams')).toBe(1);
-    expect(sample(during, 'colloquy_connected_clients')).toBe(1);
+    // colloquy_connected_clients counts presence clients (none here), not streams.
+    expect(sample(during, 'colloquy_connected_clients')).toBe(0);
     expect(sample(during, 'colloquy_turns_active')).toBe(1);
     while (!(await reader.read()).done);
 
@@ -190,7 +193,7 @@ describe('metrics', () => {
     expect(sample(after, 'colloquy_http_request_duration_seconds_count', { method: 'POST', route: '/converse', status_code: '200' })).toBe(1);
   });
 
-  it('counts stopped turns by their status', async () => {
+  it('counts every finished turn by agent and status', async () => {
     const res = await converse(server.url, { query: 'x', user: 'm2' });
     expect(res.status).toBe(200);
     const text = await metrics();
@@ -227,6 +230,7 @@ describe('health and readiness', () => {
     } finally {
       other.server.closeAllConnections();
       await new Promise((resolve) => other.server.close(resolve));
+      rmSync(other.dir, { recursive: true, force: true });
     }
   });
 });
@@ -234,9 +238,13 @@ describe('health and readiness', () => {
 describe('readiness with an unreachable agent', () => {
   let hanging: Server;
   let server: TestServer;
+  const sockets = new Set<Socket>();
   beforeAll(async () => {
     // Accepts connections and never answers: the check must give up after READINESS_TIMEOUT_MS.
-    hanging = createServer(() => undefined);
+    hanging = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
     const { port } = hanging.address() as AddressInfo;
     server = await startTestServer({
@@ -248,6 +256,7 @@ describe('readiness with an unreachable agent', () => {
   });
   afterAll(async () => {
     await server.dispose();
+    for (const s of sockets) s.destroy();
     await new Promise((resolve) => hanging.close(resolve));
   });
 

@@ -85,6 +85,9 @@ interface Held {
 const held = new Set<Held>();
 let ticker: NodeJS.Timeout | undefined;
 let openStreams = 0;
+/** TCP connections accepted so far (keep-alive reuse shows as few connections for many requests). */
+let connections = 0;
+let requests = 0;
 
 function endHeld(h: Held): void {
   held.delete(h);
@@ -165,6 +168,7 @@ function parse(text: string): Record<string, unknown> {
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  requests += 1;
   const path = (req.url ?? '/').split('?', 1)[0];
   const body = req.method === 'POST' ? await readBody(req) : '';
   if (req.method === 'POST' && path === '/v1/chat/completions') {
@@ -199,13 +203,16 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return json(res, 200, JSON.stringify({ released: n }));
   }
   if (req.method === 'GET' && path === '/_stats') {
-    return json(res, 200, JSON.stringify({ open: openStreams, held: held.size, rss: process.memoryUsage.rss() }));
+    return json(res, 200, JSON.stringify({ open: openStreams, held: held.size, connections, requests, rss: process.memoryUsage.rss() }));
   }
   return json(res, 404, JSON.stringify({ error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error' } }));
 }
 
 const server = createServer((req, res) => {
   handle(req, res).catch(() => res.destroy());
+});
+server.on('connection', () => {
+  connections += 1;
 });
 server.keepAliveTimeout = 65_000;
 server.maxConnections = 30_000;

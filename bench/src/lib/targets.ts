@@ -9,6 +9,8 @@ import { freePort, startChild, type Child } from './procs.ts';
 export const benchDir = fileURLToPath(new URL('../..', import.meta.url));
 export const repoRoot = join(benchDir, '..');
 const children = join(benchDir, 'src', 'children');
+/** tsx's loader as a file URL, so `--import` works from any working directory. */
+const TSX = import.meta.resolve('tsx');
 
 /** Only what a child needs from our environment: no credentials or proxies leak into it. */
 export function baseEnv(): Record<string, string | undefined> {
@@ -26,7 +28,7 @@ export interface MockConfig {
 export interface Mock extends Child {
   configure(c: MockConfig): Promise<void>;
   release(): Promise<number>;
-  stats(): Promise<{ open: number; held: number; rss: number }>;
+  stats(): Promise<{ open: number; held: number; connections: number; requests: number; rss: number }>;
 }
 
 const control = keepAliveAgent(1);
@@ -34,7 +36,7 @@ const control = keepAliveAgent(1);
 export async function startMock(): Promise<Mock> {
   const child = await startChild({
     name: 'mock upstream',
-    args: ['--import', 'tsx', join(children, 'mock-upstream.ts')],
+    args: ['--import', TSX, join(children, 'mock-upstream.ts')],
     env: { ...baseEnv(), PORT: '0' },
     readyLine: /listening on (http:\/\/127\.0\.0\.1:\d+)/,
   });
@@ -48,7 +50,7 @@ export async function startMock(): Promise<Mock> {
     },
     async stats() {
       const { body } = await fetchText(control, { method: 'GET', url: `${child.url}/_stats` });
-      return JSON.parse(body) as { open: number; held: number; rss: number };
+      return JSON.parse(body) as { open: number; held: number; connections: number; requests: number; rss: number };
     },
   });
 }
@@ -56,7 +58,7 @@ export async function startMock(): Promise<Mock> {
 export async function startFloor(target: string): Promise<Child> {
   return startChild({
     name: 'floor proxy',
-    args: ['--import', 'tsx', join(children, 'floor-proxy.ts')],
+    args: ['--import', TSX, join(children, 'floor-proxy.ts')],
     env: { ...baseEnv(), PORT: '0', TARGET: target },
     readyLine: /listening on (http:\/\/127\.0\.0\.1:\d+)/,
   });
@@ -100,6 +102,10 @@ export interface ColloquyOptions {
   env?: Record<string, string>;
   /** Directory for `--cpu-prof` output; profiling is off without it. */
   cpuProfDir?: string;
+  /** More node flags (e.g. `--heapsnapshot-signal=SIGUSR2`). */
+  nodeArgs?: string[];
+  /** Working directory (heap snapshots are written there); default apps/server. */
+  cwd?: string;
   /** 'tsx': `node --import tsx apps/server/src/main.ts` (as `pnpm start`); 'bundle': a prebuilt JS bundle. */
   runtime?: 'tsx' | 'bundle';
   bundlePath?: string;
@@ -115,15 +121,15 @@ export interface Colloquy extends Child {
 export async function startColloquy(o: ColloquyOptions): Promise<Colloquy> {
   const dir = mkdtempSync(join(tmpdir(), 'colloquy-bench-'));
   const port = await freePort();
-  const nodeArgs = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
+  const nodeArgs = [...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []), ...(o.nodeArgs ?? [])];
   const entry =
     o.runtime === 'bundle' && o.bundlePath
       ? [o.bundlePath]
-      : ['--import', 'tsx', join(repoRoot, 'apps', 'server', 'src', 'main.ts')];
+      : ['--import', TSX, join(repoRoot, 'apps', 'server', 'src', 'main.ts')];
   const child = await startChild({
     name: 'Colloquy',
     args: [...nodeArgs, ...entry],
-    cwd: join(repoRoot, 'apps', 'server'),
+    cwd: o.cwd ?? join(repoRoot, 'apps', 'server'),
     env: {
       ...baseEnv(),
       PORT: String(port),

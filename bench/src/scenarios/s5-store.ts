@@ -98,6 +98,10 @@ export async function runStore(opts: {
         return store.messages.list({ conversationId: `conv-${i}`, afterId: `msg-${i}-4`, limit: 50 });
       });
       await timed('msg-list-all', 'messages.listAll(conversationId) — the history a turn loads', () => store.messages.listAll(conv()));
+      let turnNo = 0;
+      await timed('turn-store-calls', "one blocking turn's store calls in a new conversation (get, beginTurn, listAll, final update, get)", () =>
+        turnStoreCalls(store, `bench-turn-${turnNo++}`),
+      );
     } finally {
       await store.close();
     }
@@ -129,6 +133,43 @@ export async function runStore(opts: {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What TurnService does with the store for one blocking turn that starts a new conversation. */
+export async function turnStoreCalls(store: Store, id: string): Promise<void> {
+  const now = Date.now();
+  await store.conversations.get(id);
+  const user = {
+    id: `${id}-u`,
+    conversationId: id,
+    role: 'user' as const,
+    content: 'What is the refund policy?',
+    fileIds: [],
+    status: 'complete' as const,
+    usage: null,
+    citations: [],
+    error: null,
+    lastEventId: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const assistant = { ...user, id: `${id}-a`, role: 'assistant' as const, content: '', status: 'streaming' as const };
+  await store.beginTurn({
+    conversation: { create: { id, userId: 'turns', agentId: 'openai', name: 'What is the refund policy?', managerId: null, upstreamId: null, createdAt: now, updatedAt: now } },
+    userMessage: user,
+    assistantMessage: assistant,
+  });
+  await store.messages.listAll(id);
+  await store.messages.update(assistant.id, {
+    content: 'tok tok tok tok tok tok tok tok ',
+    status: 'complete',
+    usage: { promptTokens: 9, completionTokens: 8, totalTokens: 17 },
+    citations: [],
+    error: null,
+    lastEventId: 9,
+    updatedAt: Date.now(),
+  });
+  await store.messages.get(assistant.id);
 }
 
 /** Raw inserts in the store's schema: 100,000 rows per transaction. */

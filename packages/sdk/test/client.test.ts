@@ -173,8 +173,7 @@ describe('errors and retries', () => {
   });
 
   it('maps a 401 response to UnauthorizedError without retrying it', async () => {
-    // The server has no API keys yet (the hardening issue adds them): the proxy answers as a
-    // gateway in front of it would.
+    // A gateway in front of the server answers 401 (a real server's 401s: auth.test.ts).
     await fx.proxy.failNext(1, httpResponse(401, JSON.stringify({ message: 'Unauthorized', error: 'missing API key' })));
     const before = fx.proxy.connections();
     await expect(client.agents.list()).rejects.toBeInstanceOf(UnauthorizedError);

@@ -156,9 +156,10 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
     channel.publisher = undefined;
     channel.latest = undefined;
     stats.publishers -= 1;
-    options.presence.setPublishing(channel.id, false);
-    publisher.lease.release();
     for (const viewer of channel.viewers) sendJson(viewer.ws, { type: 'ended' });
+    options.presence.setPublishing(channel.id, false);
+    // The last lease going removes the client (its viewers are then closed, see below).
+    publisher.lease.release();
     forget(channel);
   };
 

@@ -17,7 +17,9 @@ const scalarConfig = {
   defaultOpenAllTags: true,
 };
 
-const initScript = `Scalar.createApiReference('#api-reference', ${JSON.stringify(scalarConfig)});\n`;
+// The bundle mounts a config-less instance on its own into an element with id `api-reference`;
+// this page uses another id so only the configured instance exists.
+const initScript = `Scalar.createApiReference('#colloquy-api-docs', ${JSON.stringify(scalarConfig)});\n`;
 
 const page = `<!doctype html>
 <html lang="en">
@@ -27,7 +29,7 @@ const page = `<!doctype html>
     <title>Colloquy API reference</title>
   </head>
   <body>
-    <div id="api-reference"></div>
+    <div id="colloquy-api-docs"></div>
     <script src="/docs/assets/scalar.js"></script>
     <script src="/docs/assets/init.js"></script>
   </body>
@@ -72,7 +74,8 @@ export function docsRoutes(document: () => object): Router {
     }
     res.set('Content-Security-Policy', DOCS_CSP);
     if (req.path === '/scalar.js') {
-      res.sendFile(scalarBundle, { maxAge: '1d', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } });
+      // dotfiles: the package lives under node_modules/.pnpm.
+      res.sendFile(scalarBundle, { maxAge: '1d', dotfiles: 'allow', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } });
     } else if (req.path === '/init.js') {
       res.status(200).type('text/javascript').set('Cache-Control', 'no-cache').send(initScript);
     } else {

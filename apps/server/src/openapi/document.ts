@@ -159,6 +159,18 @@ export const restRoutes: RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/live/{clientId}',
+    tag: 'Clients',
+    summary: 'Live video page of one client',
+    description:
+      'An HTML page that draws the frames a publishing client sends on a canvas. The page holds no data and needs no key; its WebSocket (`/live/ws`) is authenticated.',
+    responses: {
+      200: { description: 'HTML page', text: { type: 'text/html' } },
+      404: errorResponse('Not a client id'),
+    },
+  },
+  {
+    method: 'get',
     path: '/healthz',
     tag: 'Operations',
     summary: 'Liveness',
@@ -228,10 +240,8 @@ function responseOf(doc: ResponseDoc): Json {
   const content: Json = {};
   if (doc.json) content['application/json'] = { schema: schemaOf(doc.json, 'output') };
   if (doc.ndjson) {
-    content['application/x-ndjson'] = {
-      schema: schemaOf(doc.ndjson, 'output'),
-      description: 'Newline-delimited JSON: each line is one object of this schema.',
-    };
+    // Newline-delimited JSON: each line is one object of this schema.
+    content['application/x-ndjson'] = { schema: schemaOf(doc.ndjson, 'output') };
   }
   if (doc.text) content[doc.text.type] = { schema: { type: 'string', ...(doc.text.example ? { examples: [doc.text.example] } : {}) } };
   return { description: doc.description, ...(Object.keys(content).length ? { content } : {}) };
@@ -245,7 +255,9 @@ function operationOf(route: RouteDoc): Json {
     ...(route.description ? { description: route.description } : {}),
     responses: Object.fromEntries(Object.entries(route.responses).map(([status, r]) => [status, responseOf(r)])),
   };
-  if (route.query) op.parameters = parametersOf(route.query);
+  const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const parameters = [...pathParams, ...(route.query ? parametersOf(route.query) : [])];
+  if (parameters.length > 0) op.parameters = parameters;
   if (route.body) op.requestBody = { required: route.method !== 'delete', content: { 'application/json': { schema: schemaOf(route.body, 'input') } } };
   if (route.multipart) op.requestBody = { required: true, content: { 'multipart/form-data': { schema: schemaOf(route.multipart, 'input') } } };
   return op;

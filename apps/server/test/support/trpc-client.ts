@@ -1,8 +1,8 @@
 import type { AppRouter } from '@colloquy/api';
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, isNonJsonSerializable, splitLink } from '@trpc/client';
 import { EventSource } from 'eventsource';
 
-/** A plain @trpc/client for the server: batched HTTP for calls, SSE for subscriptions. */
+/** A plain @trpc/client for the server: batched HTTP for calls, SSE for subscriptions, FormData unbatched. */
 export function createTestClient(baseUrl: string, headers: Record<string, string> = {}) {
   const url = `${baseUrl}/trpc`;
   return createTRPCClient<AppRouter>({
@@ -15,7 +15,12 @@ export function createTestClient(baseUrl: string, headers: Record<string, string
           EventSource,
           eventSourceOptions: () => ({ fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...headers } }) }),
         }),
-        false: httpBatchLink({ url, headers }),
+        // FormData (files.upload) cannot be batched: it goes alone, as multipart.
+        false: splitLink({
+          condition: (op) => isNonJsonSerializable(op.input),
+          true: httpLink({ url, headers }),
+          false: httpBatchLink({ url, headers }),
+        }),
       }),
     ],
   });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { createKyselyStore } from '../kysely-store.ts';
 import type { Store } from '../types.ts';
 import { migrationProvider } from './migrations.ts';
@@ -23,7 +23,7 @@ export async function openSqliteStore({ filename }: SqliteStoreOptions): Promise
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
 
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
@@ -33,3 +33,38 @@ export async function openSqliteStore({ filename }: SqliteStoreOptions): Promise
   }
   return createKyselyStore(db, 'sqlite', () => db.destroy());
 }
+
+/** Distinct SQL texts kept prepared; the store issues a few dozen. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's SQLite driver prepares every query anew, and preparing (parsing and planning) costs
+ * about as much as running these small statements: a conversation turn runs the same handful of
+ * statements every time. Statements are kept by SQL text, least recently used dropped first.
+ * `iterate` (streaming) gets a fresh statement, since a statement is busy while iterated.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql) {
+      let cached = cache.get(sql);
+      if (cached) {
+        // Re-insert: Map order is the recency order.
+        cache.delete(sql);
+      } else {
+        const stmt = sqlite.prepare(sql);
+        cached = {
+          reader: stmt.reader,
+          all: (parameters) => stmt.all(parameters),
+          run: (parameters) => stmt.run(parameters),
+          iterate: (parameters) => sqlite.prepare(sql).iterate(parameters) as IterableIterator<unknown>,
+        };
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(sql, cached);
+      return cached;
+    },
+  };
+}
+

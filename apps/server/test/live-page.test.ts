@@ -1,0 +1,144 @@
+/**
+ * The live page (/live/:clientId) in a real browser: Chromium opens it while a Node publisher
+ * sends solid-colour JPEG frames; the test reads the canvas back and sees the colours change.
+ *
+ * Needs Chromium (CHROMIUM_PATH, default /usr/bin/chromium). Without it the test is skipped
+ * with a warning — except in CI (CI=true), where a missing browser is a failure.
+ */
+import { existsSync } from 'node:fs';
+import jpeg from 'jpeg-js';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFrame } from '../src/live/frame.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+import { closed, openSocket } from './support/video-helpers.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const IN_CI = process.env.CI === 'true';
+
+if (!HAVE_CHROMIUM && !IN_CI) {
+  console.warn(
+    `\n${'!'.repeat(78)}\n!! live-page.test.ts SKIPPED: no Chromium at ${CHROMIUM}.\n` +
+      `!! Install it (apt-get install chromium) or set CHROMIUM_PATH; in CI (CI=true) this is a failure.\n${'!'.repeat(78)}\n`,
+  );
+}
+
+describe.runIf(!HAVE_CHROMIUM && IN_CI)('live page (Chromium required in CI)', () => {
+  it('has Chromium', () => {
+    throw new Error(`CI=true but there is no Chromium at ${CHROMIUM}: install it or set CHROMIUM_PATH`);
+  });
+});
+
+type Rgb = [number, number, number];
+const COLOURS: Record<string, Rgb> = { red: [230, 20, 20], green: [20, 200, 40], blue: [30, 40, 220] };
+
+/** A solid-colour JPEG. */
+function solidJpeg([r, g, b]: Rgb, width = 64, height = 48): Buffer {
+  const data = Buffer.alloc(width * height * 4);
+  for (let i = 0; i < data.length; i += 4) {
+    data[i] = r;
+    data[i + 1] = g;
+    data[i + 2] = b;
+    data[i + 3] = 255;
+  }
+  return jpeg.encode({ data, width, height }, 90).data;
+}
+
+const near = (a: number[], b: Rgb, tolerance = 24) => b.every((v, i) => Math.abs((a[i] ?? -999) - v) <= tolerance);
+
+describe.runIf(HAVE_CHROMIUM)('live page in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startTestServer();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.dispose();
+  });
+
+  it('draws the publisher’s frames on a canvas as they change colour, with fps and latency', async () => {
+    const pub = await openSocket(`${server.url.replace('http', 'ws')}/live/ws?role=publish&clientId=painter&user=artist`);
+    const frames = Object.fromEntries(Object.entries(COLOURS).map(([name, rgb]) => [name, solidJpeg(rgb)]));
+    let current = 'red';
+    // 15 fps of the current colour, timestamped at send time.
+    const sender = setInterval(() => {
+      if (pub.ws.readyState === pub.ws.OPEN) pub.ws.send(encodeFrame('jpeg', frames[current]!, Date.now()));
+    }, 1000 / 15);
+
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+    });
+    try {
+      const response = await page.goto(`${server.url}/live/painter`);
+      expect(response?.status()).toBe(200);
+
+      const centrePixel = () =>
+        page.evaluate(() => {
+          const canvas = document.querySelector('canvas') as HTMLCanvasElement;
+          const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
+          return [...ctx.getImageData(Math.floor(canvas.width / 2), Math.floor(canvas.height / 2), 1, 1).data];
+        });
+      const seen: string[] = [];
+      for (const name of ['red', 'green', 'blue', 'red']) {
+        current = name;
+        const target = COLOURS[name]!;
+        const deadline = Date.now() + 10_000;
+        let pixel = await centrePixel();
+        while (!near(pixel, target) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          pixel = await centrePixel();
+        }
+        expect(pixel.slice(0, 3), `canvas should turn ${name}`).toSatisfy((p: number[]) => near(p, target));
+        seen.push(name);
+      }
+      expect(seen).toEqual(['red', 'green', 'blue', 'red']);
+
+      // The canvas takes the frames' size; the page shows fps and latency.
+      expect(await page.evaluate(() => [document.querySelector('canvas')!.width, document.querySelector('canvas')!.height])).toEqual([64, 48]);
+      const stats = await page.evaluate(() => ({
+        fps: Number(document.getElementById('fps')!.textContent),
+        latency: document.getElementById('latency')!.textContent,
+        frames: Number(document.getElementById('frames')!.textContent),
+        status: document.getElementById('status')!.textContent,
+      }));
+      expect(stats.fps).toBeGreaterThan(0);
+      expect(stats.latency).toMatch(/^\d+ ms$/);
+      expect(stats.frames).toBeGreaterThan(4);
+      expect(stats.status).toBe('live');
+      console.info(`[live-page] Chromium drew ${stats.frames} frames; ${stats.fps} fps, latency ${stats.latency}`);
+      expect(problems).toEqual([]);
+    } finally {
+      clearInterval(sender);
+      await page.close();
+      pub.ws.close();
+      await closed(pub.ws);
+    }
+  }, 60_000);
+
+  it('serves the page only for well-formed client ids', async () => {
+    const res = await fetch(`${server.url}/live/${encodeURIComponent('bad id')}`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const ok = await fetch(`${server.url}/live/some-client`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await ok.text()).toContain('<canvas');
+  });
+});
