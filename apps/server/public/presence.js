@@ -1,8 +1,12 @@
 // Keeps this page listed among the connected clients (GET /get_client_list, clients.list) while
 // it is open: a presence subscription (tRPC over SSE) plus a heartbeat at the interval the
 // server asks for. Reconnects by itself; the page keeps one client id for its lifetime.
+// crypto.randomUUID exists only in secure contexts (https, localhost); getRandomValues everywhere.
+const newId = () =>
+  crypto.randomUUID?.() ?? [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+
 export function keepPresence({ kind = 'console', name = document.title, user = () => undefined } = {}) {
-  let clientId = crypto.randomUUID();
+  let clientId = newId();
   let connectedAs = null;
   let source;
   let timer;
@@ -24,7 +28,7 @@ export function keepPresence({ kind = 'console', name = document.title, user = (
   const connect = () => {
     stop();
     // Another user is another client (its id stays with the previous user until that ends).
-    if (connectedAs !== null && connectedAs !== (user() ?? '')) clientId = crypto.randomUUID();
+    if (connectedAs !== null && connectedAs !== (user() ?? '')) clientId = newId();
     connectedAs = user() ?? '';
     const input = { clientId, kind, name, user: user() };
     source = new EventSource(`/trpc/clients.connect?input=${encodeURIComponent(JSON.stringify(input))}`);

@@ -11,6 +11,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../src/live/frame.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
+import { eventually } from './support/presence-helpers.ts';
 import { closed, openSocket } from './support/video-helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -110,6 +111,8 @@ describe.runIf(HAVE_CHROMIUM)('live page in Chromium', () => {
       }
       expect(seen).toEqual(['red', 'green', 'blue', 'red']);
 
+      // A second at a steady rate, so the fps shown is the publisher's.
+      await new Promise((r) => setTimeout(r, 1200));
       // The canvas takes the frames' size; the page shows fps and latency.
       expect(await page.evaluate(() => [document.querySelector('canvas')!.width, document.querySelector('canvas')!.height])).toEqual([64, 48]);
       const stats = await page.evaluate(() => ({
@@ -131,6 +134,49 @@ describe.runIf(HAVE_CHROMIUM)('live page in Chromium', () => {
       await closed(pub.ws);
     }
   }, 60_000);
+
+  it('with API keys, the page authenticates its WebSocket with the key in its URL fragment', async () => {
+    const KEY = 'live-page-key-0000001';
+    const keyed = await startTestServer({ API_KEYS: `${KEY}:viewer:user` });
+    const page = await browser.newPage();
+    try {
+      const pub = await openSocket(`${keyed.url.replace('http', 'ws')}/live/ws?role=publish&clientId=keyed-cam&token=${KEY}`);
+      const sender = setInterval(() => pub.ws.send(encodeFrame('jpeg', solidJpeg(COLOURS.green!), Date.now())), 100);
+      try {
+        await page.goto(`${keyed.url}/live/keyed-cam#token=${KEY}`);
+        await page.waitForFunction(() => Number(document.querySelector('canvas')?.dataset.frames ?? 0) > 2, undefined, { timeout: 10_000 });
+        // Without the key the page cannot connect.
+        const locked = await browser.newPage();
+        await locked.goto(`${keyed.url}/live/keyed-cam`);
+        await new Promise((r) => setTimeout(r, 500));
+        expect(await locked.evaluate(() => document.querySelector('canvas')?.dataset.frames ?? '0')).toBe('0');
+        expect(await locked.evaluate(() => document.getElementById('status')!.textContent)).toMatch(/not connected/);
+        await locked.close();
+      } finally {
+        clearInterval(sender);
+        pub.ws.close();
+      }
+    } finally {
+      await page.close();
+      await keyed.dispose();
+    }
+  }, 30_000);
+
+  it('the web console keeps a presence connection while it is open', async () => {
+    const page = await browser.newPage();
+    const listConsoles = async () =>
+      ((await (await fetch(`${server.url}/get_client_list`)).json()) as { clients: { kind: string; user_agent: string | null }[] }).clients.filter(
+        (c) => c.kind === 'console',
+      );
+    try {
+      await page.goto(`${server.url}/`);
+      await eventually(async () => (await listConsoles()).length === 1, 10_000);
+      expect((await listConsoles())[0]).toMatchObject({ kind: 'console', user_agent: expect.stringMatching(/Chrome/) });
+    } finally {
+      await page.close();
+    }
+    await eventually(async () => (await listConsoles()).length === 0, 5000);
+  }, 30_000);
 
   it('serves the page only for well-formed client ids', async () => {
     const res = await fetch(`${server.url}/live/${encodeURIComponent('bad id')}`);

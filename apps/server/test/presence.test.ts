@@ -130,34 +130,6 @@ describe('presence without API keys', () => {
     await proxy.close();
   });
 
-  it('counts 100 clients right, per user and in total, and as they leave', async () => {
-    const users = ['u0', 'u1', 'u2', 'u3'];
-    const clients = users.map((u) => clientAs(u));
-    const started = Date.now();
-    const handles: PresenceHandle[] = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => connectPresence(clients[i % 4]!, { kind: 'sim', name: `sim-${i}` })),
-    );
-    for (const h of handles) h.startHeartbeats();
-    const connectMs = Date.now() - started;
-
-    const all = await clientAs().clients.list.query();
-    expect(all.count).toBe(100);
-    expect(new Set(all.clients.map((c) => c.id)).size).toBe(100);
-    for (const u of users) expect((await clientAs(u).clients.list.query()).count).toBe(25);
-    const rest = await requestJson(`${server.url}/get_client_list`);
-    expect((rest.body as Json).count).toBe(100);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toMatch(/^colloquy_connected_clients 100$/m);
-
-    // The first 40 go away (u0 and u2 lose 10 each, u1 and u3 lose 10 each).
-    for (const h of handles.slice(0, 40)) h.close();
-    await eventually(async () => (await clientAs().clients.list.query()).count === 60, 3000);
-    for (const u of users) expect((await clientAs(u).clients.list.query()).count).toBe(15);
-    for (const h of handles.slice(40)) h.close();
-    await eventually(async () => (await clientAs().clients.list.query()).count === 0, 3000);
-    console.info(`[presence] 100 presence connections registered in ${connectMs} ms`);
-  });
-
   it("shows a user only its own clients; open mode without a user shows all", async () => {
     const alice = await connectPresence(clientAs('alice'), { name: 'alice-phone' });
     const bob = await connectPresence(clientAs('bob'), { name: 'bob-tablet' });
@@ -217,6 +189,66 @@ describe('presence without API keys', () => {
       data: { httpStatus: 400 },
     });
     await expect(connectPresence(clientAs('frank'), { kind: 'no spaces allowed' })).rejects.toMatchObject({ data: { httpStatus: 400 } });
+  });
+});
+
+describe('presence at scale', () => {
+  let server: TestServer;
+  // A long timeout: this is about counting, not heartbeats (100 clients × 4 heartbeats/s would
+  // only load a busy CI machine).
+  beforeAll(async () => {
+    server = await startTestServer({ PRESENCE_TIMEOUT_MS: '30000' });
+  });
+  afterAll(() => server?.dispose());
+  const clientOf = (user?: string) => createTestClient(server.url, user ? { 'x-colloquy-user': user } : {});
+
+  it('counts 100 clients right, per user and in total, and as they leave', async () => {
+    const users = ['u0', 'u1', 'u2', 'u3'];
+    const clients = users.map((u) => clientOf(u));
+    const started = Date.now();
+    const handles: PresenceHandle[] = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => connectPresence(clients[i % 4]!, { kind: 'sim', name: `sim-${i}` })),
+    );
+    const connectMs = Date.now() - started;
+
+    const all = await clientOf().clients.list.query();
+    expect(all.count).toBe(100);
+    expect(new Set(all.clients.map((c) => c.id)).size).toBe(100);
+    for (const u of users) expect((await clientOf(u).clients.list.query()).count).toBe(25);
+    const rest = await requestJson(`${server.url}/get_client_list`);
+    expect((rest.body as Json).count).toBe(100);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^colloquy_connected_clients 100$/m);
+
+    // The first 40 go away (u0 and u2 lose 10 each, u1 and u3 lose 10 each).
+    for (const h of handles.slice(0, 40)) h.close();
+    await eventually(async () => (await clientOf().clients.list.query()).count === 60, 3000);
+    for (const u of users) expect((await clientOf(u).clients.list.query()).count).toBe(15);
+    for (const h of handles.slice(40)) h.close();
+    await eventually(async () => (await clientOf().clients.list.query()).count === 0, 3000);
+    console.info(`[presence] 100 presence connections registered in ${connectMs} ms`);
+  });
+
+});
+
+describe('presence and rate limits', () => {
+  it('heartbeats do not use up the rate limit', async () => {
+    const server = await startTestServer({ PRESENCE_TIMEOUT_MS: '30000', RATE_LIMIT_PER_MINUTE: '5' });
+    try {
+      const client = createTestClient(server.url, { 'x-colloquy-user': 'busy' });
+      const presence = await connectPresence(client);
+      for (let i = 0; i < 20; i++) await client.clients.heartbeat.mutate({ clientId: presence.clientId });
+      // Ordinary calls still count: 1 (connect) + 4 fit, the 6th is refused.
+      for (let i = 0; i < 4; i++) await client.clients.list.query();
+      const refused = await client.clients.list.query().then(
+        () => undefined,
+        (err: { meta?: { response?: Response } }) => err.meta?.response?.status,
+      );
+      expect(refused).toBe(429);
+      presence.close();
+    } finally {
+      await server.dispose();
+    }
   });
 });
 

@@ -6,7 +6,6 @@
  * row alike.
  */
 import { randomUUID } from 'node:crypto';
-import { createClient } from '@colloquy/sdk';
 import type { Agent } from 'node:http';
 import {
   fetchText,
@@ -161,7 +160,17 @@ export async function runLatency(opts: {
   );
 
   // Colloquy through the typed SDK (undici fetch + eventsource on the client: client cost included).
-  const sdk = createClient({ baseUrl: colloquy.url, user, maxRetries: 0 });
+  // The SDK is imported from its build (packages/sdk/dist); without one these rows say so.
+  let sdkError: string | undefined;
+  const sdkModule = await import('@colloquy/sdk').catch((err: unknown) => {
+    sdkError = `@colloquy/sdk could not be loaded (run \`pnpm build\` first): ${err instanceof Error ? err.message : String(err)}`;
+    return undefined;
+  });
+  const sdk = sdkModule?.createClient({ baseUrl: colloquy.url, user, maxRetries: 0 });
+  const needSdk = () => {
+    if (!sdk) throw new Error(sdkError);
+    return sdk;
+  };
   cases.push({
     row: {
       id: 'sdk-converse',
@@ -172,7 +181,7 @@ export async function runLatency(opts: {
     },
     once: async () => {
       const t0 = performance.now();
-      await sdk.converse({ query: QUERY, conversationId: randomUUID() });
+      await needSdk().converse({ query: QUERY, conversationId: randomUUID() });
       return { total: performance.now() - t0 };
     },
   });
@@ -187,7 +196,7 @@ export async function runLatency(opts: {
     once: async () => {
       const t0 = performance.now();
       let first: number | undefined;
-      for await (const ev of sdk.stream({ query: QUERY, conversationId: randomUUID() })) {
+      for await (const ev of needSdk().stream({ query: QUERY, conversationId: randomUUID() })) {
         if (ev.event === 'message' && first === undefined) first = performance.now() - t0;
       }
       return { total: performance.now() - t0, ...(first !== undefined ? { first } : {}) };

@@ -79,6 +79,11 @@ export interface ColloquyClient {
   files: {
     /** Stores files the server can read by path (as `POST /upload_files`). */
     uploadPaths(paths: string[]): Promise<FileInfo[]>;
+    /**
+     * Uploads a file's content (as `POST /files`). `name` is the stored name (default: the
+     * File's own name, else `upload`); a turn may then name the file by its id or that name.
+     */
+    upload(data: Blob | File | Uint8Array | ArrayBuffer, name?: string): Promise<FileInfo>;
     list(params?: ListFilesParams): Promise<FilePage>;
     get(id: string): Promise<FileInfo>;
     delete(id: string): Promise<void>;
@@ -111,7 +116,7 @@ export function createClient(options: ClientOptions): ColloquyClient {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   if (options.user) headers['x-colloquy-user'] = options.user;
-  const clientId = options.clientId ?? globalThis.crypto.randomUUID();
+  const clientId = options.clientId ?? randomClientId();
   headers['x-colloquy-client'] = clientId;
   const trpc = createTransport({
     baseUrl: options.baseUrl,
@@ -159,6 +164,8 @@ export function createClient(options: ClientOptions): ColloquyClient {
     files: {
       // Idempotent: the server returns the existing record for the same user, path and content.
       uploadPaths: (paths) => retry(() => trpc.files.uploadPaths.mutate({ paths })),
+      // Idempotent too (same user, content and name → the same record); the form is rebuilt per try.
+      upload: (data, name) => retry(() => trpc.files.upload.mutate(uploadForm(data, name))),
       list: (params = {}) => retry(() => trpc.files.list.query(params)),
       get: (id) => retry(() => trpc.files.get.query({ id })),
       delete: async (id) => {
@@ -198,4 +205,27 @@ export function createClient(options: ClientOptions): ColloquyClient {
       watches.clear();
     },
   };
+}
+
+/** The multipart form `files.upload` takes: the content as the `file` part, under its name. */
+function uploadForm(data: Blob | File | Uint8Array | ArrayBuffer, name: string | undefined): FormData {
+  const blob = data instanceof Blob ? data : new Blob([data as BlobPart]);
+  const fileName = name ?? (typeof File !== 'undefined' && data instanceof File ? data.name : 'upload');
+  const form = new FormData();
+  form.append('file', blob, fileName);
+  return form;
+}
+
+/**
+ * A random UUID. `crypto.randomUUID` exists only in secure contexts in browsers (https,
+ * localhost); `getRandomValues` exists everywhere.
+ */
+function randomClientId(): string {
+  const c = globalThis.crypto;
+  if (typeof c.randomUUID === 'function') return c.randomUUID();
+  const b = c.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -147,6 +147,8 @@ export class PresenceConnection {
         },
       );
       this.#endAttempt = () => finish();
+      // A connection that never answers (a black-holed network) is given up on too.
+      alive();
     });
   }
 }

@@ -38,11 +38,15 @@ const fakeJpeg = (i: number, size = 256) => {
 };
 const indexOf = (f: VideoFrame) => new DataView(f.data.buffer, f.data.byteOffset).getUint32(2);
 
+/** Frames at `fps`, never two closer than one interval (a stalled loop does not burst). */
 async function* framesAt(fps: number, count: number, size = 256): AsyncGenerator<VideoFrameInput> {
+  const interval = 1000 / fps;
   const start = Date.now();
+  let last = -Infinity;
   for (let i = 0; i < count; i++) {
-    const wait = start + (i * 1000) / fps - Date.now();
+    const wait = Math.max(start + i * interval, last + interval) - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    last = Date.now();
     yield { data: fakeJpeg(i, size), format: 'jpeg' };
   }
 }

@@ -118,9 +118,9 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
     }
     if (role === 'watch') {
       if (clientId === undefined) throw new UpgradeError(400, 'clientId is required to watch');
+      // Another user's client is answered as if it did not exist.
       const target = await services.presence.get(clientId);
-      if (!target && !hub.has(clientId)) throw new UpgradeError(404, 'no such client');
-      if (target && actor.scope !== undefined && target.userId !== actor.scope) throw new UpgradeError(404, 'no such client');
+      if (!target || (actor.scope !== undefined && target.userId !== actor.scope)) throw new UpgradeError(404, 'no such client');
       viewers.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         try {
           hub.watch(ws, clientId);

@@ -83,8 +83,6 @@ export interface VideoHub {
   publish(ws: WebSocket, clientId: string, lease: PresenceLease): void;
   /** Takes over a viewer's socket; throws ViewerLimitError when the publisher has too many. */
   watch(ws: WebSocket, clientId: string): void;
-  /** Whether the client currently has a publisher or viewers here. */
-  has(clientId: string): boolean;
   stats(): VideoStats;
   /** Closes every socket (1001) and stops pinging. */
   close(): void;
@@ -218,6 +216,8 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
       channel.seq = 0;
       stats.publishers += 1;
       track(ws);
+      // A publisher that sends nothing for a while (a paused camera) stays connected while it answers pings.
+      ws.on('pong', () => options.presence.touch(clientId));
       options.presence.setPublishing(clientId, true);
       lease.signal.addEventListener('abort', () => ws.close(CLOSE.goingAway, 'client timed out'), { once: true });
       ws.on('message', (data, isBinary) => {
@@ -254,8 +254,6 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
       // A late viewer gets the latest frame at once.
       if (channel.latest) offer(viewer, channel.latest);
     },
-
-    has: (clientId) => channels.has(clientId),
 
     stats: () => ({ ...stats, framesDropped: { ...stats.framesDropped }, framesRefused: { ...stats.framesRefused } }),
 

@@ -53,7 +53,7 @@ export function createMetrics(): Metrics {
   void streamsGauge;
   new Gauge({
     name: 'colloquy_connected_clients',
-    help: 'Connected clients (currently: open streaming connections)',
+    help: 'Connected clients (presence connections and video publishers; see GET /get_client_list)',
     registers: [registry],
     collect() {
       this.set(connectedClients());

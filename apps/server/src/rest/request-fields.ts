@@ -32,6 +32,3 @@ export function optionalString(req: Request, ...names: string[]): string | undef
 
 /** The seed's `user`, alias `user_id`. */
 export const userOf = (req: Request) => optionalString(req, 'user', 'user_id');
-
-/** Unix seconds, as Dify and the seed's clients expect timestamps. */
-export const unixSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);

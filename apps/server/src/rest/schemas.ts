@@ -224,6 +224,7 @@ export const stopConverseResponseSchema = named(
   }),
   'StopConverseResponse',
 );
+export type StopConverseResponse = z.infer<typeof stopConverseResponseSchema>;
 
 // ---- operations ---------------------------------------------------------------------------
 

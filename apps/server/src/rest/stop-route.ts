@@ -3,6 +3,7 @@ import { sendError } from '../http/error-envelope.ts';
 import type { CallerFor } from './caller.ts';
 import { optionalString, userOf } from './request-fields.ts';
 import { restHandler } from './rest-handler.ts';
+import type { StopConverseResponse } from './schemas.ts';
 
 const FAILED = '停止失败';
 
@@ -18,7 +19,7 @@ export function stopRoute(callerFor: CallerFor): Router {
         return;
       }
       const result = await callerFor(req).chat.stop({ messageId, user: userOf(req) });
-      res.json({ message: '已停止', message_id: result.messageId, status: result.status });
+      res.json({ message: '已停止', message_id: result.messageId, status: result.status } satisfies StopConverseResponse);
     }),
   );
   return r;

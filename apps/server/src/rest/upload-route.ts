@@ -9,7 +9,7 @@ import {
   type StagedUpload,
 } from '@colloquy/api';
 import busboy from 'busboy';
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { sendError } from '../http/error-envelope.ts';
 import type { ContextFor } from './caller.ts';
@@ -120,12 +120,7 @@ export function uploadRoute(options: UploadRouteOptions): Router {
       if (staged) await discardStaged(staged);
       if (parsed.kind === 'aborted') return;
       drainRest(req, options.maxFileBytes);
-      const err = parsed.err;
-      if (err instanceof AppError && err.code === 'PAYLOAD_TOO_LARGE') {
-        sendError(res, 413, TOO_LARGE, err.message);
-      } else {
-        sendError(res, 400, NO_FILE, `malformed multipart body: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      answerFailure(req, res, parsed.err);
       return;
     }
 
@@ -133,7 +128,13 @@ export function uploadRoute(options: UploadRouteOptions): Router {
       sendError(res, 400, NO_FILE, 'the form has no `file` part');
       return;
     }
-    const staged = await staging;
+    let staged: StagedUpload;
+    try {
+      staged = await staging;
+    } catch (err) {
+      answerFailure(req, res, err);
+      return;
+    }
     try {
       const rawUser = fields.get('user') ?? fields.get('user_id') ?? userOf(req);
       const user = rawUser === undefined ? undefined : userValue.safeParse(rawUser);
@@ -151,6 +152,21 @@ export function uploadRoute(options: UploadRouteOptions): Router {
     }
   });
   return r;
+}
+
+/**
+ * Too large is a 413; a file system failure while staging (disk full, permissions) a 500, logged;
+ * anything else went wrong in the multipart body itself (truncated, malformed): a 400.
+ */
+function answerFailure(req: Request, res: Response, err: unknown): void {
+  if (err instanceof AppError && err.code === 'PAYLOAD_TOO_LARGE') {
+    sendError(res, 413, TOO_LARGE, err.message);
+  } else if (typeof (err as { syscall?: unknown } | undefined)?.syscall === 'string') {
+    req.log.error({ err }, 'staging an upload failed');
+    sendError(res, 500, FAILED, 'internal server error');
+  } else {
+    sendError(res, 400, NO_FILE, `malformed multipart body: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /**

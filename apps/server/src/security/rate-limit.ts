@@ -17,6 +17,10 @@ export function createRateLimiter(perMinute: number): RequestHandler | undefined
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     identifier: 'colloquy',
+    // Presence heartbeats (one per connected client every PRESENCE_TIMEOUT_MS/4, a map lookup
+    // each) do not use up the budget: a user with many devices on one key would otherwise lose
+    // them to rate limiting. The number of clients is bounded by MAX_CLIENTS_PER_USER.
+    skip: (req) => req.method === 'POST' && req.path === '/trpc/clients.heartbeat',
     keyGenerator: (req) => (req.auth?.kind === 'key' ? `key:${req.auth.keyId}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`),
     handler: (_req, res) => {
       sendError(res, 429, '请求过于频繁', `rate limit of ${perMinute} requests per minute exceeded; retry after the Retry-After delay`);

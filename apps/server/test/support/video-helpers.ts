@@ -89,14 +89,19 @@ export const closed = (ws: WebSocket) =>
     ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
   });
 
-/** Sends `count` frames at `fps`, on a schedule (not drifting with timer lateness). */
+/**
+ * Sends `count` frames at `fps`, on a schedule — but never two closer than one frame
+ * interval, so a stalled event loop (GC, a busy CI machine) does not turn into a burst.
+ */
 export async function publishAt(ws: WebSocket, fps: number, count: number, frame: (i: number) => Buffer): Promise<number> {
+  const interval = 1000 / fps;
   const start = performance.now();
+  let last = -Infinity;
   let sent = 0;
   for (let i = 0; i < count; i++) {
-    const due = start + (i * 1000) / fps;
-    const wait = due - performance.now();
+    const wait = Math.max(start + i * interval, last + interval) - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    last = performance.now();
     if (ws.readyState !== ws.OPEN) break;
     ws.send(frame(i));
     sent += 1;

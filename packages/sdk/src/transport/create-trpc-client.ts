@@ -1,5 +1,5 @@
 import type { AppRouter } from '@colloquy/api';
-import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpLink, httpSubscriptionLink, isNonJsonSerializable, splitLink, type TRPCClient } from '@trpc/client';
 import { SingleConnectionEventSource } from './event-source.ts';
 
 export interface TransportOptions {
@@ -32,8 +32,14 @@ export function createTransport(options: TransportOptions): ColloquyTRPCClient {
           EventSource: SingleConnectionEventSource,
           eventSourceOptions: () => ({ fetch: streamFetch }),
         }),
-        // One request per call (no batching): retries and errors stay per call.
-        false: httpLink({ url, headers: () => options.headers, fetch: timedFetch }),
+        false: splitLink({
+          // FormData (files.upload) goes as multipart; an upload may take longer than a call's
+          // timeout, so only the caller's own signal limits it.
+          condition: (op) => isNonJsonSerializable(op.input),
+          true: httpLink({ url, headers: () => options.headers, fetch: baseFetch }),
+          // One request per call (no batching): retries and errors stay per call.
+          false: httpLink({ url, headers: () => options.headers, fetch: timedFetch }),
+        }),
       }),
     ],
   });

@@ -1,0 +1,100 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeServerDirs, startServerProcess } from '@colloquy/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Json } from './support/http-helpers.ts';
+import { createTestClient } from './support/trpc-client.ts';
+
+const dirs = makeServerDirs('colloquy-shutdown-');
+afterAll(() => dirs.remove());
+
+/** Reads NDJSON events from a streaming /converse answer until `stop` says so or it ends. */
+async function readEvents(res: Response, onEvent: (e: Json, all: Json[]) => void): Promise<Json[]> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: Json[] = [];
+  let buffered = '';
+  for (;;) {
+    const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }) as const);
+    if (done) break;
+    buffered += decoder.decode(value, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const e = JSON.parse(buffered.slice(0, nl)) as Json;
+      buffered = buffered.slice(nl + 1);
+      events.push(e);
+      onEvent(e, events);
+    }
+  }
+  return events;
+}
+
+describe('SIGTERM during a stream', () => {
+  it('stops the turn after SHUTDOWN_GRACE_MS, stores its partial text as stopped, ends the stream and exits 0', async () => {
+    writeFileSync(
+      join(dirs.inbox, 'manual.md'),
+      Array.from({ length: 12 }, (_, i) => `Step ${i + 1}: grease the hinge of door ${i + 1} before the winter inspection.`).join('\n\n'),
+    );
+    const env = {
+      DATA_DIR: dirs.dataDir,
+      UPLOAD_ROOTS: dirs.inbox,
+      LOCAL_AGENT_DELTA_DELAY_MS: '100',
+      SHUTDOWN_GRACE_MS: '300',
+    };
+    const first = await startServerProcess(env);
+    const up = await fetch(`${first.url}/upload_files`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ file_paths: ['manual.md'] }),
+    });
+    expect(up.status).toBe(200);
+
+    const res = await fetch(`${first.url}/converse`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'grease hinge door winter inspection', files: ['manual.md'], response_mode: 'streaming', user: 'sig' }),
+    });
+    expect(res.status).toBe(200);
+
+    let signalledAt = 0;
+    const events = await readEvents(res, (e, all) => {
+      // A few deltas in (the answer is far from done), ask the process to stop.
+      if (!signalledAt && e.event === 'message' && all.filter((x) => x.event === 'message').length === 3) {
+        signalledAt = Date.now();
+        first.child.kill('SIGTERM');
+      }
+    });
+    const code = await first.exited;
+    const exitMs = Date.now() - signalledAt;
+    console.info(`SIGTERM → exit ${code} in ${exitMs} ms (grace 300 ms)`);
+    expect(signalledAt).toBeGreaterThan(0);
+    expect(code).toBe(0);
+
+    // The stream was ended properly: its last event says the answer was stopped.
+    const end = events.at(-1);
+    expect(end?.event).toBe('message_end');
+    expect(end?.status).toBe('stopped');
+    const partial = events
+      .filter((e) => e.event === 'message')
+      .map((e) => e.answer as string)
+      .join('');
+    expect(partial.length).toBeGreaterThan(0);
+    // The process logged its shutdown as JSON lines.
+    expect(first.output()).toMatch(/"msg":"SIGTERM: shutting down"/);
+    expect(first.output()).toMatch(/"msg":"shut down"/);
+
+    // After a restart on the same data the message is `stopped` with that text, not interrupted.
+    const second = await startServerProcess(env);
+    try {
+      const client = createTestClient(second.url);
+      const conversationId = end!.conversation_id as string;
+      const messages = await client.messages.list.query({ conversationId, user: 'sig' });
+      const assistant = messages.items.find((m) => m.id === end!.message_id);
+      expect(assistant?.status).toBe('stopped');
+      expect(assistant?.content).toBe(partial);
+      expect(assistant!.content.length).toBeGreaterThan(0);
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+});
