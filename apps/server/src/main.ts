@@ -9,10 +9,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const running = await startServer(config, { logger });
-  logger.info(
-    { url: running.url, dataDir: config.dataDir, store: running.services.store.kind },
-    `listening on ${running.url}`,
-  );
+  // The start-up line is written at any level but `silent` (tools wait for it to learn the URL).
+  const startup = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
+  startup.info({ url: running.url, dataDir: config.dataDir, store: running.services.store.kind }, `listening on ${running.url}`);
 
   let signals = 0;
   const shutdown = (signal: string) => {

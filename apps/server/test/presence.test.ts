@@ -119,7 +119,9 @@ describe('presence without API keys', () => {
     const lastSeen = Date.parse((await listAs('dave'))[0]!.lastSeen);
     await eventually(async () => (await listAs('dave')).length === 0, TIMEOUT_MS * 2);
     const goneAfter = Date.now() - lastSeen;
-    expect(goneAfter).toBeLessThanOrEqual(TIMEOUT_MS + 100);
+    // The registry removes it at most TIMEOUT_MS after its last heartbeat; the slack covers this
+    // test's polling and a busy machine's late timers.
+    expect(goneAfter).toBeLessThanOrEqual(TIMEOUT_MS * 1.5);
     expect(Date.now() - frozenAt).toBeGreaterThan(TIMEOUT_MS * 0.5);
     console.info(`[presence] silent client gone ${goneAfter} ms after its last heartbeat (PRESENCE_TIMEOUT_MS ${TIMEOUT_MS})`);
     await eventually(async () => events.some((e) => e.type === 'left'));
