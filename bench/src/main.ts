@@ -134,11 +134,15 @@ async function main(): Promise<void> {
     }
     if (want('3')) {
       log(`scenario 3: ${params.s3.streams.toLocaleString('en-US')} open streams`);
+      // Fresh processes: RSS only grows, so a floor that already served scenarios 1–2 would
+      // show no growth at all.
       const colloquy = await startColloquy({ mockUrl: mock.url });
+      const freshFloor = await startFloor(mock.url);
       try {
-        report.streams = await runOpenStreams({ mock, floor, colloquy, ...params.s3, log });
+        report.streams = await runOpenStreams({ mock, floor: freshFloor, colloquy, ...params.s3, log });
       } finally {
         await colloquy.dispose();
+        await freshFloor.stop();
       }
     }
     if (want('4')) {

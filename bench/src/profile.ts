@@ -83,6 +83,33 @@ export async function runProfiles(opts: { full: boolean; log: (s: string) => voi
         return { what: `${t.answers} events in ${((performance.now() - t0) / 1000).toFixed(2)} s = ${Math.round(t.answers / ((performance.now() - t0) / 1000))} events/s under the profiler` };
       },
     },
+    {
+      id: 'relay-trpc',
+      title: 'relay throughput, one tRPC `chat.send` + `chat.events` SSE stream (scenario 4)',
+      run: async ({ mock, colloquy }) => {
+        const chunks = opts.full ? 100_000 : 50_000;
+        await mock.configure({ chunks, delayMs: 0 });
+        const agent = keepAliveAgent(1);
+        const t0 = performance.now();
+        const sent = await fetchText(agent, {
+          method: 'POST',
+          url: `${colloquy.url}/trpc/chat.send`,
+          body: JSON.stringify({ query: 'Stream a lot.', user: 'bench-prof', conversationId: randomUUID() }),
+        });
+        const messageId = (JSON.parse(sent.body) as { result: { data: { messageId: string } } }).result.data.messageId;
+        const input = encodeURIComponent(JSON.stringify({ messageId, user: 'bench-prof' }));
+        const t = await timeStream(
+          agent,
+          { method: 'GET', url: `${colloquy.url}/trpc/chat.events?input=${input}`, headers: { accept: 'text/event-stream' } },
+          'sse',
+          messageEventFast,
+          { countAll: true },
+        );
+        await mock.configure({ chunks: 8, delayMs: 0 });
+        const s = (performance.now() - t0) / 1000;
+        return { what: `${t.answers} events in ${s.toFixed(2)} s = ${Math.round(t.answers / s)} events/s under the profiler` };
+      },
+    },
   ];
   const mock = await startMock();
   const floor = await startFloor(mock.url);

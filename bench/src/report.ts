@@ -173,7 +173,7 @@ function renderRun(r: BenchReport): string[] {
 function latencySection(L: string[], s: LatencyResult): void {
   L.push('## 1. One request at a time', '');
   L.push(
-    `${s.runs} interleaved runs × ${fmtInt(s.perRun)} sequential requests per path (fewer where noted), after ${s.warmup} warm-up requests; the mock answers ${s.chunks} deltas with no delay. Times in ms.`,
+    `${s.runs} interleaved runs × ${fmtInt(s.perRun)} sequential requests per path (fewer where noted), after ${s.warmup} warm-up requests; the mock answers ${s.chunks} deltas with no delay. Times in ms. CPU ms / request: user + system CPU time of the process doing that path's work (the mock for direct paths; the gateway alone otherwise) over the measured requests, from /proc/<pid>/stat — less sensitive to other load on the machine than wall-clock times.`,
     '',
   );
   const rows = new Map(s.rows.map((r) => [r.id, r]));
@@ -188,18 +188,22 @@ function latencySection(L: string[], s: LatencyResult): void {
     return fmtRatio((r[which]?.p50 ?? NaN) / (f[which]?.p50 ?? NaN));
   };
   L.push('### Blocking (whole answer)', '');
-  L.push(row(['path', 'n', 'p50', 'p99', 'overhead p50 vs direct', 'ratio to floor p50']), row(['---', '---:', '---:', '---:', '---:', '---:']));
+  const cpu = (r: LatencyRow) => (r.cpuPerRequest === undefined ? '' : `${fmtMs(r.cpuPerRequest)} (${r.cpuOf})`);
+  L.push(
+    row(['path', 'n', 'p50', 'p99', 'overhead p50 vs direct', 'ratio to floor p50', 'CPU ms / request']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:']),
+  );
   for (const r of s.rows.filter((x) => !x.streaming)) {
-    if (r.error) L.push(row([r.label, '', '', '', '', `failed: ${r.error.slice(0, 160)}`]));
-    else L.push(row([r.label, `${r.total?.runs}×${fmtInt(r.total?.perRun)}`, fmtMs(r.total?.p50), fmtMs(r.total?.p99), overhead(r, 'total'), ratio(r, 'total')]));
+    if (r.error) L.push(row([r.label, '', '', '', '', `failed: ${r.error.slice(0, 160)}`, '']));
+    else L.push(row([r.label, `${r.total?.runs}×${fmtInt(r.total?.perRun)}`, fmtMs(r.total?.p50), fmtMs(r.total?.p99), overhead(r, 'total'), ratio(r, 'total'), cpu(r)]));
   }
   L.push('', '### Streaming', '');
   L.push(
-    row(['path', 'n', 'first event p50', 'first event p99', 'first-event overhead p50', 'first ratio to floor', 'total p50', 'total p99', 'total overhead p50']),
-    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['path', 'n', 'first event p50', 'first event p99', 'first-event overhead p50', 'first ratio to floor', 'total p50', 'total p99', 'total overhead p50', 'CPU ms / request']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   );
   for (const r of s.rows.filter((x) => x.streaming)) {
-    if (r.error) L.push(row([r.label, '', '', '', '', '', '', '', `failed: ${r.error.slice(0, 160)}`]));
+    if (r.error) L.push(row([r.label, '', '', '', '', '', '', '', `failed: ${r.error.slice(0, 160)}`, '']));
     else
       L.push(
         row([
@@ -212,6 +216,7 @@ function latencySection(L: string[], s: LatencyResult): void {
           fmtMs(r.total?.p50),
           fmtMs(r.total?.p99),
           overhead(r, 'total'),
+          cpu(r),
         ]),
       );
   }
@@ -224,14 +229,17 @@ function loadSection(L: string[], r: BenchReport): void {
   const s = r.load!;
   L.push('## 2. Load', '');
   L.push(
-    `autocannon (in the bench process) for ${s.durationS} s per run${r.mode === 'quick' ? ' (quick mode: shorter than the 10 s of `--full`)' : ''}, ${s.runs} interleaved runs; medians over runs. Colloquy: REST \`/converse\` blocking, each request a new conversation (stored). The load generator shares the 2 cores with the server under test.`,
+    `autocannon (in the bench process) for ${s.durationS} s per run${r.mode === 'quick' ? ' (quick mode: shorter than the 10 s of `--full`)' : ''}, ${s.runs} interleaved runs; medians over runs. Colloquy: REST \`/converse\` blocking, each request a new conversation (stored). The load generator shares the 2 cores with the server under test. CPU: the process under test alone (one core = 100 %).`,
     '',
   );
-  L.push(row(['path', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'vs floor req/s', 'failed requests']), row(['---', '---:', '---:', '---:', '---:', '---:', '---:']));
+  L.push(
+    row(['path', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'vs floor req/s', 'CPU ms / request', 'CPU use', 'failed requests']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+  );
   for (const c of s.cells) {
     const floor = s.cells.find((x) => x.target === 'floor' && x.connections === c.connections);
     if (c.error) {
-      L.push(row([c.label, c.connections, '', '', '', '', `failed: ${c.error.slice(0, 120)}`]));
+      L.push(row([c.label, c.connections, '', '', '', '', '', '', `failed: ${c.error.slice(0, 120)}`]));
       continue;
     }
     L.push(
@@ -242,6 +250,8 @@ function loadSection(L: string[], r: BenchReport): void {
         fmtMs(c.p50, 1),
         fmtMs(c.p99, 1),
         c.target === 'floor' ? '' : `${((c.reqPerSec / (floor?.reqPerSec ?? NaN)) * 100).toFixed(0)} %`,
+        fmtMs(c.cpuPerRequest),
+        `${(c.cpuUtil * 100).toFixed(0)} %`,
         fmtInt(c.failures),
       ]),
     );

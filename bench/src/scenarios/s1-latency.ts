@@ -16,7 +16,7 @@ import {
   timeStream,
   type Req,
 } from '../lib/http.ts';
-import type { Child } from '../lib/procs.ts';
+import { cpuMs, type Child } from '../lib/procs.ts';
 import { summarize, summarizeRuns, type RunsSummary, type Summary } from '../lib/stats.ts';
 import { peerHeaders, PEER_NAME, type Colloquy, type Mock } from '../lib/targets.ts';
 
@@ -30,6 +30,10 @@ export interface LatencyRow {
   streaming: boolean;
   total?: RunsSummary;
   first?: RunsSummary;
+  /** CPU time (user + system) the process behind this path used per request, ms (/proc/<pid>/stat). */
+  cpuPerRequest?: number;
+  /** Which process that is. */
+  cpuOf?: string;
   note?: string;
   error?: string;
 }
@@ -50,6 +54,8 @@ interface Timing {
 interface Case {
   row: LatencyRow;
   once: () => Promise<Timing>;
+  /** The process doing this path's work (the mock for direct paths). */
+  pid: number;
   /** Fewer requests per run (slow rows); default the scenario's count. */
   perRun?: number;
 }
@@ -77,7 +83,14 @@ export async function runLatency(opts: {
   const cases: Case[] = [];
   const add = (row: Omit<LatencyRow, 'total' | 'first'>, once: (agent: Agent) => Promise<Timing>, perRun?: number) => {
     const agent = keepAliveAgent(1);
-    cases.push({ row: { ...row }, once: () => once(agent), ...(perRun ? { perRun } : {}) });
+    const proc = row.id.startsWith('floor')
+      ? { pid: floor.pid, name: 'floor' }
+      : row.id.startsWith('peer')
+        ? { pid: peer?.pid ?? -1, name: 'peer' }
+        : row.id.includes('direct')
+          ? { pid: mock.pid, name: 'mock' }
+          : { pid: colloquy.pid, name: 'Colloquy' };
+    cases.push({ row: { ...row, cpuOf: proc.name }, pid: proc.pid, once: () => once(agent), ...(perRun ? { perRun } : {}) });
   };
   const blocking = (req: () => Req) => async (agent: Agent) => ({ total: (await fetchText(agent, req())).ms });
   const streamed =
@@ -178,7 +191,9 @@ export async function runLatency(opts: {
       baseline: 'direct-blocking',
       floor: 'floor-blocking',
       streaming: false,
+      cpuOf: 'Colloquy',
     },
+    pid: colloquy.pid,
     once: async () => {
       const t0 = performance.now();
       await needSdk().converse({ query: QUERY, conversationId: randomUUID() });
@@ -192,7 +207,9 @@ export async function runLatency(opts: {
       baseline: 'direct-stream',
       floor: 'floor-stream',
       streaming: true,
+      cpuOf: 'Colloquy',
     },
+    pid: colloquy.pid,
     once: async () => {
       const t0 = performance.now();
       let first: number | undefined;
@@ -255,12 +272,14 @@ export async function runLatency(opts: {
 
   const totals = new Map<string, Summary[]>();
   const firsts = new Map<string, Summary[]>();
+  const cpu = new Map<string, { ms: number; n: number }>();
   for (let run = 0; run < opts.runs; run++) {
     for (const c of cases) {
       if (c.row.error) continue;
       const n = c.perRun ?? opts.perRun;
       const t: number[] = [];
       const f: number[] = [];
+      const cpu0 = cpuMs(c.pid);
       try {
         for (let i = 0; i < n; i++) {
           const r = await c.once();
@@ -271,6 +290,10 @@ export async function runLatency(opts: {
         c.row.error = err instanceof Error ? err.message : String(err);
         continue;
       }
+      const used = cpu.get(c.row.id) ?? { ms: 0, n: 0 };
+      used.ms += cpuMs(c.pid) - cpu0;
+      used.n += n;
+      cpu.set(c.row.id, used);
       (totals.get(c.row.id) ?? totals.set(c.row.id, []).get(c.row.id)!).push(summarize(t));
       if (f.length > 0) (firsts.get(c.row.id) ?? firsts.set(c.row.id, []).get(c.row.id)!).push(summarize(f));
     }
@@ -281,6 +304,8 @@ export async function runLatency(opts: {
     const f = firsts.get(c.row.id);
     if (t) c.row.total = summarizeRuns(t);
     if (f) c.row.first = summarizeRuns(f);
+    const used = cpu.get(c.row.id);
+    if (used && used.n > 0) c.row.cpuPerRequest = used.ms / used.n;
   }
   const rows = cases.map((c) => c.row);
   if (!peer) {

@@ -3,7 +3,7 @@ import { Pool, TypeOverrides, types } from 'pg';
 import { createKyselyStore } from '../kysely-store.ts';
 import type { Database } from '../schema.ts';
 import type { Store } from '../types.ts';
-import { migrationProvider } from './migrations.ts';
+import { migrationProvider, postgresColumnTypes } from '../migrations.ts';
 
 export interface PostgresStoreOptions {
   /** A `postgres://` / `postgresql://` URL. */
@@ -56,7 +56,7 @@ export async function openPostgresStore({ connectionString, schema, poolSize = 1
       schema ?? (await db.executeQuery<{ name: string | null }>(CompiledQuery.raw('select current_schema() as name'))).rows[0]?.name;
     const migrator = new Migrator({
       db,
-      provider: migrationProvider,
+      provider: migrationProvider(postgresColumnTypes),
       ...(migrationTableSchema ? { migrationTableSchema } : {}),
     });
     const { error, results } = await migrator.migrateToLatest();

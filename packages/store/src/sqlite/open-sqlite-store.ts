@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { createKyselyStore } from '../kysely-store.ts';
 import type { Store } from '../types.ts';
-import { migrationProvider } from './migrations.ts';
+import { migrationProvider, sqliteColumnTypes } from '../migrations.ts';
 import type { Database } from '../schema.ts';
 
 export interface SqliteStoreOptions {
@@ -24,7 +24,7 @@ export async function openSqliteStore({ filename }: SqliteStoreOptions): Promise
   sqlite.pragma('busy_timeout = 5000');
 
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  const { error, results } = await new Migrator({ db, provider: migrationProvider(sqliteColumnTypes) }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     await db.destroy();
