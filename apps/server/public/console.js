@@ -3,20 +3,26 @@
 import { keepPresence } from './presence.js';
 
 const $ = (id) => document.getElementById(id);
+
+// With API_KEYS set on the server, the key typed in the header is sent with every call
+// (kept in this browser's localStorage only).
+const apiKey = () => $('api-key').value.trim();
+const authFetch = (input, init = {}) =>
+  fetch(input, { ...init, headers: { ...(init.headers ?? {}), ...(apiKey() ? { authorization: `Bearer ${apiKey()}` } : {}) } });
 const state = { conversationId: null, messageId: null, controller: null };
 
 const userValue = () => $('user').value.trim() || undefined;
 const setStatus = (text) => { $('status').textContent = text; };
 
 async function trpcQuery(path, input) {
-  const res = await fetch(`/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input ?? {}))}`);
+  const res = await authFetch(`/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input ?? {}))}`);
   const body = await res.json();
   if (!res.ok) throw new Error(body.error?.message ?? res.statusText);
   return body.result.data;
 }
 
 async function trpcMutation(path, input) {
-  const res = await fetch(`/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
+  const res = await authFetch(`/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
   const body = await res.json();
   if (!res.ok) throw new Error(body.error?.message ?? res.statusText);
   return body.result.data;
@@ -30,7 +36,7 @@ async function loadAgents() {
 async function loadConversations() {
   const params = new URLSearchParams({ limit: '100' });
   if (userValue()) params.set('user', userValue());
-  const res = await fetch(`/get_conversation_list?${params}`);
+  const res = await authFetch(`/get_conversation_list?${params}`);
   const page = await res.json();
   $('conversations').replaceChildren(
     ...page.data.map((c) => {
@@ -103,7 +109,7 @@ async function ask(query) {
   $('stop').disabled = false;
   setStatus('thinking…');
   try {
-    const res = await fetch('/converse', {
+    const res = await authFetch('/converse', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -188,7 +194,7 @@ $('upload-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const paths = $('upload-paths').value.split('\n').map((p) => p.trim()).filter(Boolean);
   if (!paths.length) return;
-  const res = await fetch('/upload_files', {
+  const res = await authFetch('/upload_files', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ file_paths: paths, user: userValue() }),
@@ -200,6 +206,14 @@ $('upload-form').addEventListener('submit', async (e) => {
 });
 
 // Listed among the connected clients while the console is open.
+$('api-key').value = localStorage.getItem('colloquy.apiKey') ?? '';
+$('api-key').addEventListener('change', () => {
+  localStorage.setItem('colloquy.apiKey', apiKey());
+  void loadAgents();
+  void loadConversations();
+  void loadFiles();
+});
+
 const presence = keepPresence({ kind: 'console', name: 'web console', user: userValue });
 
 $('user').addEventListener('change', () => {
