@@ -169,7 +169,23 @@ async function main(): Promise<void> {
   const target = join(benchDir, 'RESULTS.md');
   if (!smoke && (!only || arg('write') !== undefined)) {
     // RESULTS.md shows the latest run of each mode: a quick run does not hide the last full one.
-    writeFileSync(join(benchDir, `results-${mode}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    // A subset run with --write replaces only its scenarios in that mode's latest results.
+    let toSave: BenchReport = report;
+    if (only) {
+      try {
+        const previous = JSON.parse(readFileSync(join(benchDir, `results-${mode}.json`), 'utf8')) as BenchReport;
+        const keys = ['latency', 'runtime', 'load', 'streams', 'relay', 'store'] as const;
+        toSave = { ...previous };
+        for (const k of keys) if (report[k] !== undefined) (toSave as unknown as Record<string, unknown>)[k] = report[k];
+        toSave.reruns = [
+          ...(previous.reruns ?? []),
+          { scenarios: [...only].join(','), startedAt: report.startedAt, loadBefore: report.loadBefore, loadAfter: report.loadAfter, git: report.git },
+        ];
+      } catch {
+        // No earlier results of this mode: the subset stands alone.
+      }
+    }
+    writeFileSync(join(benchDir, `results-${mode}.json`), `${JSON.stringify(toSave, null, 2)}\n`);
     const reports = (['full', 'quick'] as const).flatMap((m) => {
       try {
         return [JSON.parse(readFileSync(join(benchDir, `results-${m}.json`), 'utf8')) as BenchReport];

@@ -60,7 +60,7 @@ export async function runProfiles(opts: { full: boolean; log: (s: string) => voi
         const r = await runOpenStreams({ mock, floor, colloquy, streams: opts.full ? 10_000 : 2000, delayMs: 5000, windowS: 8, log, colloquyOnly: true });
         const c = r.cells[0]!;
         return {
-          what: `${c.opened} streams open, steady state only (opening and release not counted); RSS/stream ${(c.rssPerStream / 1024).toFixed(1)} KB, event-loop delay p99 worst ${c.eldP99Max.toFixed(1)} ms under the profiler`,
+          what: `${c.opened} streams open, steady state only (opening and release not counted); RSS/stream ${(c.rssPerStream / 1024).toFixed(1)} KB, event-loop delay p99 ${c.eldP99.toFixed(1)} ms (max ${c.eldMax.toFixed(1)} ms) under the profiler`,
           window: c.windowUs,
         };
       },
