@@ -5,7 +5,6 @@ import { performance } from 'node:perf_hooks';
 import {
   difyAnswer,
   openaiAnswer,
-  sseData,
   startFakeDify,
   startFakeOpenAI,
   waitFor,
@@ -269,6 +268,5 @@ describe('OpenAI-compatible', () => {
     scriptOpenAI({ chunks: ['data: {not json\n\n', ...openaiAnswer({ deltas: ['ok'] })] });
     const res = await requestJson(`${server.url}/converse`, { body: { query: 'q', agent: 'gpt' } });
     expect(res.body).toMatchObject({ answer: 'ok', status: 'complete' });
-    void sseData;
   });
 });

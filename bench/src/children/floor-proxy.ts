@@ -7,6 +7,7 @@
  */
 import { Agent, createServer, request, type IncomingHttpHeaders } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { serveChild } from './serve-child.ts';
 
 const target = new URL(process.env.TARGET ?? 'http://127.0.0.1:1');
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
@@ -57,11 +58,4 @@ const server = createServer((req, res) => {
   });
   req.pipe(upstream);
 });
-server.keepAliveTimeout = 65_000;
-server.maxConnections = 30_000;
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  process.stdout.write(`listening on http://127.0.0.1:${port}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
+serveChild(server);

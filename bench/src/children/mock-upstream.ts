@@ -14,6 +14,7 @@
  * streams do not get their chunks in one burst), until /_release or `maxHoldMs`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { serveChild } from './serve-child.ts';
 
 interface MockConfig {
   chunks: number;
@@ -214,11 +215,4 @@ const server = createServer((req, res) => {
 server.on('connection', () => {
   connections += 1;
 });
-server.keepAliveTimeout = 65_000;
-server.maxConnections = 30_000;
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  process.stdout.write(`listening on http://127.0.0.1:${port}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
+serveChild(server);

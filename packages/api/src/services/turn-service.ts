@@ -424,7 +424,6 @@ async function* singleEvent(event: StreamEvent): AsyncGenerator<StreamEvent> {
   yield event;
 }
 
-// eslint-disable-next-line require-yield
 async function* emptyStream(): AsyncGenerator<StreamEvent> {
   return;
 }
