@@ -6,7 +6,7 @@ import type { AgentRegistry } from './services/agent-registry.ts';
 import type { BlobStore } from './services/blob-store.ts';
 import type { Logger } from './services/observability.ts';
 import type { TurnService } from './services/turn-service.ts';
-import type { UnnumberedStreamEvent } from './schemas/stream-event.ts';
+import type { StreamEvent } from './schemas/stream-event.ts';
 
 /** Settings the router needs; the server's config module fills it in. */
 export interface ApiConfig {
@@ -32,7 +32,7 @@ export interface ApiConfig {
 export interface Services {
   config: ApiConfig;
   store: Store;
-  streamLog: StreamLog<UnnumberedStreamEvent>;
+  streamLog: StreamLog<StreamEvent>;
   blobs: BlobStore;
   agents: AgentRegistry;
   turns: TurnService;

@@ -66,10 +66,11 @@ export function createKyselyStore(
         if (patch.agentId !== undefined) set.agent_id = patch.agentId;
         if (patch.upstreamId !== undefined) set.upstream_id = patch.upstreamId;
         if (patch.updatedAt !== undefined) set.updated_at = patch.updatedAt;
-        if (Object.keys(set).length > 0) {
-          await db.updateTable('conversations').set(set).where('id', '=', id).execute();
-        }
-        const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+        // RETURNING: one statement instead of an UPDATE and a re-read (SQLite ≥ 3.35 and PostgreSQL).
+        const row =
+          Object.keys(set).length > 0
+            ? await db.updateTable('conversations').set(set).where('id', '=', id).returningAll().executeTakeFirst()
+            : await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
         return row && toConversation(row);
       },
       async delete(id) {
@@ -115,10 +116,10 @@ export function createKyselyStore(
         if (patch.error !== undefined) set.error = patch.error;
         if (patch.lastEventId !== undefined) set.last_event_id = patch.lastEventId;
         if (patch.updatedAt !== undefined) set.updated_at = patch.updatedAt;
-        if (Object.keys(set).length > 0) {
-          await db.updateTable('messages').set(set).where('id', '=', id).execute();
-        }
-        const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+        const row =
+          Object.keys(set).length > 0
+            ? await db.updateTable('messages').set(set).where('id', '=', id).returningAll().executeTakeFirst()
+            : await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
         return row && toMessage(row);
       },
       async interruptStreaming(now) {

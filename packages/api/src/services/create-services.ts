@@ -2,7 +2,7 @@ import type { Agent } from '@colloquy/agents';
 import { createMemoryPresence, createMemoryStreamLog, type PresenceRegistry, type Store } from '@colloquy/store';
 import { DEFAULT_PRESENCE_TIMEOUT_MS } from '../clients/connect.ts';
 import type { ApiConfig, Services } from '../context.ts';
-import type { UnnumberedStreamEvent } from '../schemas/stream-event.ts';
+import type { StreamEvent } from '../schemas/stream-event.ts';
 import { createAgentRegistry } from './agent-registry.ts';
 import { createBlobStore } from './blob-store.ts';
 import { noTurnObserver, silentLogger, type Logger, type TurnObserver } from './observability.ts';
@@ -29,7 +29,7 @@ export interface ServicesOptions {
 /** Wires the long-lived services the procedures use. */
 export function createServices(options: ServicesOptions): Services {
   const { config, store } = options;
-  const streamLog = createMemoryStreamLog<UnnumberedStreamEvent>({ retentionMs: options.streamRetentionMs });
+  const streamLog = createMemoryStreamLog<StreamEvent>({ retentionMs: options.streamRetentionMs });
   const agents = createAgentRegistry(options.agents, options.defaultAgent);
   const blobs = createBlobStore(options.blobDir);
   const logger = options.logger ?? silentLogger;

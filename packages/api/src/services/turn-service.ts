@@ -44,7 +44,8 @@ export interface TurnService {
 export interface TurnServiceDeps {
   config: ApiConfig;
   store: Store;
-  streamLog: StreamLog<UnnumberedStreamEvent>;
+  /** The live events, numbered as they are emitted. */
+  streamLog: StreamLog<StreamEvent>;
   agents: AgentRegistry;
   /** File contents, for agents that upload files to their upstream. */
   blobs: BlobStore;
@@ -58,7 +59,10 @@ export interface TurnServiceDeps {
 
 interface ActiveTurn {
   controller: AbortController;
-  done: Promise<void>;
+  /** The conversation's owner: who may read the live stream. */
+  owner: string;
+  /** The stored assistant message once the turn has ended (undefined if storing it failed). */
+  done: Promise<MessageRecord | undefined>;
 }
 
 const STOPPED = 'stopped';
@@ -69,6 +73,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
   const logger = deps.logger ?? silentLogger;
   const observer = deps.observer ?? noTurnObserver;
   const active = new Map<string, ActiveTurn>();
+  const flushes = createFlushScheduler(flushIntervalMs);
   /** Generations running or starting, per owner (MAX_CONCURRENT_TURNS_PER_USER). */
   const generations = new Map<string, number>();
 
@@ -202,12 +207,14 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
       assistantId: assistantMessage.id,
       agentId: agent.info.id,
       files,
+      // A new conversation has no history to load.
+      newConversation: !conversation,
       signal: controller.signal,
     }).finally(() => {
       active.delete(assistantMessage.id);
       claim.release();
     });
-    active.set(assistantMessage.id, { controller, done });
+    active.set(assistantMessage.id, { controller, owner, done });
     return { conversationId, messageId: assistantMessage.id, agentId: agent.info.id };
   }
 
@@ -219,14 +226,19 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     assistantId: string;
     agentId: string;
     files: FileRecord[];
+    newConversation: boolean;
     signal: AbortSignal;
-  }): Promise<void> {
+  }): Promise<MessageRecord | undefined> {
     const { conversationId, assistantId } = turn;
-    const stamp = () => ({ conversation_id: conversationId, message_id: assistantId, created_at: Math.floor(Date.now() / 1000) });
+    // Events are numbered here, once: this turn is its stream's only writer, so the log's next
+    // id is ours + 1, and readers relay the stored objects as they are.
     let lastEventId = 0;
     const emit = (e: UnnumberedStreamEvent) => {
-      lastEventId = streamLog.append(assistantId, e);
+      // `event` and `id` first: NDJSON readers see what a line is at a glance.
+      const { event, ...fields } = e;
+      lastEventId = streamLog.append(assistantId, { event, id: String(lastEventId + 1), ...fields } as StreamEvent);
     };
+    const stamp = () => ({ conversation_id: conversationId, message_id: assistantId, created_at: Math.floor(Date.now() / 1000) });
     const startedAt = performance.now();
     let answered = false;
     observer.onTurnStarted(turn.agentId);
@@ -237,21 +249,20 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     };
 
     let text = '';
-    let dirty = false;
     let usage: AgentUsage | null = null;
     let citations: AgentCitation[] = [];
     let failure: { code: string; message: string; status: number } | null = null;
     let flushing: Promise<unknown> = Promise.resolve();
-    // Flush on a timer rather than per delta: at most one write a second per streaming answer.
-    const flushTimer = setInterval(() => {
-      if (!dirty) return;
-      dirty = false;
+    // Flushed by the shared timer rather than per delta: at most one write a second per answer.
+    const flush = () => {
       flushing = store.messages.update(assistantId, { content: text, updatedAt: Date.now() }).catch(() => undefined);
-    }, flushIntervalMs);
+    };
 
     try {
       const agent = agents.resolve(turn.agentId);
-      const { history, conversationFiles } = await loadContext(conversationId, turn.userMessage, turn.files);
+      const { history, conversationFiles } = turn.newConversation
+        ? { history: [], conversationFiles: [] }
+        : await loadContext(conversationId, turn.userMessage, turn.files);
       const stream = agent.run({
         conversationId,
         messageId: assistantId,
@@ -276,13 +287,21 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
           case 'message':
             firstText();
             text += ev.answer;
-            dirty = true;
-            emit({ ...stamp(), event: 'message', answer: ev.answer });
+            flushes.mark(assistantId, flush);
+            // The hot path (one per delta): built whole, in wire order, without spreads.
+            lastEventId = streamLog.append(assistantId, {
+              event: 'message',
+              id: String(lastEventId + 1),
+              conversation_id: conversationId,
+              message_id: assistantId,
+              created_at: Math.floor(Date.now() / 1000),
+              answer: ev.answer,
+            });
             break;
           case 'message_replace':
             firstText();
             text = ev.answer;
-            dirty = true;
+            flushes.mark(assistantId, flush);
             emit({ ...stamp(), event: 'message_replace', answer: ev.answer });
             break;
           case 'agent_thought':
@@ -309,7 +328,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
         logger.error({ err, agentId: turn.agentId, conversationId, messageId: assistantId }, 'agent failed');
       }
     } finally {
-      clearInterval(flushTimer);
+      flushes.cancel(assistantId);
     }
 
     const status: MessageStatus = turn.signal.aborted ? 'stopped' : failure ? 'error' : 'complete';
@@ -340,6 +359,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
       metadata: toDifyMetadata(saved?.usage ?? usage, saved?.citations ?? citations),
     });
     streamLog.close(assistantId);
+    return saved;
   }
 
   async function loadContext(conversationId: string, current: MessageRecord, turnFiles: FileRecord[]) {
@@ -373,6 +393,14 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
   return {
     start,
     async events(actor, messageId, lastEventId, signal) {
+      // A running turn is checked against its owner in memory: attaching right after `send`
+      // (the usual case) costs no store reads.
+      const running = active.get(messageId);
+      if (running) {
+        if (!isVisible(actor, running.owner)) throw notFound('Message');
+        const live = streamLog.read(messageId, lastEventId, signal);
+        if (live) return numbered(live);
+      }
       const message = await visibleMessage(actor, messageId);
       if (message.role !== 'assistant') throw new AppError('BAD_REQUEST', 'Only assistant messages have a stream');
       const live = streamLog.read(messageId, lastEventId, signal);
@@ -383,7 +411,8 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
       return singleEvent(snapshotEvent(message, Math.max(message.lastEventId, after + 1)));
     },
     async wait(messageId) {
-      await active.get(messageId)?.done;
+      const saved = await active.get(messageId)?.done;
+      if (saved) return saved;
       const message = await store.messages.get(messageId);
       if (!message) throw notFound('Message');
       return message;
@@ -412,12 +441,8 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
   };
 }
 
-async function* numbered(entries: AsyncIterable<{ id: number; data: UnnumberedStreamEvent }>): AsyncGenerator<StreamEvent> {
-  // `event` and `id` first: NDJSON readers see what a line is at a glance.
-  for await (const { id, data } of entries) {
-    const { event, ...rest } = data;
-    yield { event, id: String(id), ...rest } as StreamEvent;
-  }
+async function* numbered(entries: AsyncIterable<{ id: number; data: StreamEvent }>): AsyncGenerator<StreamEvent> {
+  for await (const { data } of entries) yield data;
 }
 
 async function* singleEvent(event: StreamEvent): AsyncGenerator<StreamEvent> {
@@ -438,4 +463,32 @@ function nameFromQuery(query: string): string {
 
 function toAgentFile(f: FileRecord): AgentFile {
   return { id: f.id, name: f.name, mimeType: f.mimeType, text: f.text, upstreamIds: f.upstreamIds };
+}
+
+/**
+ * One timer for every streaming answer instead of one per turn: each tick runs the flush of
+ * every answer that changed since the previous tick, so no answer is more than `intervalMs`
+ * behind in the store. The timer only runs while some answer is waiting to be flushed.
+ */
+function createFlushScheduler(intervalMs: number) {
+  const pending = new Map<string, () => void>();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const tick = () => {
+    const due = [...pending.values()];
+    pending.clear();
+    for (const flush of due) flush();
+    if (pending.size === 0 && timer) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+  return {
+    mark(key: string, flush: () => void) {
+      pending.set(key, flush);
+      timer ??= setInterval(tick, intervalMs);
+    },
+    cancel(key: string) {
+      pending.delete(key);
+    },
+  };
 }

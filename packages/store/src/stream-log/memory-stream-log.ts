@@ -28,6 +28,7 @@ export function createMemoryStreamLog<T>(options: MemoryStreamLogOptions = {}): 
   };
 
   const notify = (state: StreamState<T>) => {
+    if (state.wake.size === 0) return;
     const waiters = [...state.wake];
     state.wake.clear();
     for (const w of waiters) w();
