@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { Agent as UndiciAgent, type Dispatcher } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAIAgent, UpstreamError, type AgentEvent, type OpenAIAgentOptions } from '../src/index.ts';
 import { OPENAI_MODEL, openaiAnswer, startFakeOpenAI, type FakeOpenAI } from '@colloquy/testing';
@@ -167,6 +168,25 @@ describe('openai agent', () => {
     const { error } = await settle(agentFor(openai), turn('?', [], { signal: controller.signal }));
     expect((error as Error).name).toBe('AbortError');
     expect(openai.chats()).toHaveLength(0);
+  });
+
+  it('sends every call through the dispatcher it was given', async () => {
+    const seen: string[] = [];
+    class Recording extends UndiciAgent {
+      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        seen.push(`${options.method} ${options.path}`);
+        return super.dispatch(options, handler);
+      }
+    }
+    const dispatcher = new Recording();
+    try {
+      const agent = agentFor(openai, { dispatcher });
+      await collect(agent, turn('Hi', []));
+      await expect(agent.checkReachable()).resolves.toBe(true);
+      expect(seen).toEqual(['POST /v1/chat/completions', 'GET /v1/models']);
+    } finally {
+      await dispatcher.close();
+    }
   });
 
   it('reports whether the server is reachable', async () => {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Agent as UndiciAgent, type Dispatcher } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDifyAgent, createOpenAIAgent, UpstreamError, type Agent, type UpstreamTimeouts } from '../src/index.ts';
 import { difyAnswer, startFakeDify } from '@colloquy/testing';
@@ -15,7 +16,7 @@ interface Harness extends FakeServer {
   apiKey: string;
   chatScripts: StreamScript[];
   chats(): RecordedRequest[];
-  agent(timeouts?: UpstreamTimeouts, baseUrl?: string): Agent;
+  agent(timeouts?: UpstreamTimeouts, baseUrl?: string, dispatcher?: Dispatcher): Agent;
   answer(deltas: string[], opts?: { noEnd?: boolean }): string[];
   /** An error body in the provider's documented shape. */
   errorBody(status: number, message: string): unknown;
@@ -28,8 +29,8 @@ const providers: Array<[string, () => Promise<Harness>]> = [
       const fake = await startFakeDify();
       return {
         ...fake,
-        agent: (timeouts = {}, baseUrl = fake.baseUrl) =>
-          createDifyAgent({ baseUrl, apiKey: fake.apiKey, timeouts: { ...FAST, ...timeouts } }),
+        agent: (timeouts = {}, baseUrl = fake.baseUrl, dispatcher) =>
+          createDifyAgent({ baseUrl, apiKey: fake.apiKey, timeouts: { ...FAST, ...timeouts }, dispatcher }),
         answer: (deltas, opts = {}) => difyAnswer({ deltas, ...opts }),
         errorBody: (status, message) => ({ code: status === 400 ? 'invalid_param' : 'internal_server_error', message, status }),
       };
@@ -41,8 +42,8 @@ const providers: Array<[string, () => Promise<Harness>]> = [
       const fake = await startFakeOpenAI();
       return {
         ...fake,
-        agent: (timeouts = {}, baseUrl = fake.baseUrl) =>
-          createOpenAIAgent({ baseUrl, apiKey: fake.apiKey, model: 'm', timeouts: { ...FAST, ...timeouts } }),
+        agent: (timeouts = {}, baseUrl = fake.baseUrl, dispatcher) =>
+          createOpenAIAgent({ baseUrl, apiKey: fake.apiKey, model: 'm', timeouts: { ...FAST, ...timeouts }, dispatcher }),
         answer: (deltas, opts = {}) => openaiAnswer({ deltas, ...opts }),
         errorBody: (_status, message) => ({ error: { message, type: 'invalid_request_error', param: null, code: null } }),
       };
@@ -94,7 +95,7 @@ describe.each(providers)('%s upstream resilience', (_name, start) => {
     const { error } = await settle(up.agent({ maxRetries: 1 }, `http://127.0.0.1:${port}/v1`), turn('?', []));
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error).toMatchObject({ code: 'connection_failed' });
-    expect((error as Error).message).toMatch(/could not be reached/);
+    expect((error as Error).message).toMatch(new RegExp(`could not be reached: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}$`));
   });
 
   it('gives up when the first byte does not come in time, and closes the request', async () => {
@@ -148,6 +149,50 @@ describe.each(providers)('%s upstream resilience', (_name, start) => {
     expect(error).toMatchObject({ code: 'upstream_closed' });
     expect((error as Error).message).toMatch(/closed the connection mid-answer/);
     expect(up.chats()).toHaveLength(1);
+  });
+
+  it('rejects an answer without a body', async () => {
+    up.chatScripts.push({ status: 204, chunks: [] });
+    const { error } = await settle(up.agent(), turn('?', []));
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ code: 'invalid_response' });
+    expect((error as Error).message).toMatch(/sent an empty answer/);
+  });
+
+  it('rejects an oversized event and closes the connection', async () => {
+    const [first] = up.answer(['Start']);
+    up.chatScripts.push({ chunks: [first!, `data: ${'x'.repeat(8 * 1024 * 1024 + 10)}`], stall: 'after-chunks' });
+    const { error } = await settle(up.agent(), turn('?', []));
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ code: 'invalid_response' });
+    expect((error as Error).message).toMatch(/sent an event larger than/);
+    const chat = up.chats()[0]!;
+    await waitFor(() => chat.closedAt !== undefined);
+    expect(chat.closedEarly).toBe(true);
+  });
+
+  it('keeps the connection for the next turn after a complete answer', async () => {
+    const dispatcher = new UndiciAgent();
+    try {
+      // Something still follows the end of the answer, so the run ends before the body does.
+      up.chatScripts.push({ chunks: [...up.answer(['Hi']), ': trailing comment\n\n'], delayMs: 5 });
+      const agent = up.agent({}, undefined, dispatcher);
+      const idle = () => {
+        const stats = dispatcher.stats[up.origin];
+        return stats !== undefined && 'free' in stats && stats.running === 0 && stats.free === stats.connected;
+      };
+      for (let i = 0; i < 3; i++) {
+        const { error } = await settle(agent, turn('?', []));
+        expect(error).toBeUndefined();
+        // The rest of the body (the end of the chunked encoding) is read after the run ends;
+        // then undici marks the connection free.
+        await waitFor(idle);
+      }
+      expect(dispatcher.stats[up.origin]!.connected).toBe(1);
+      expect(new Set(up.chats().map((c) => c.remotePort)).size).toBe(1);
+    } finally {
+      await dispatcher.close();
+    }
   });
 
   it('throws when the stream ends cleanly but the answer never completed', async () => {

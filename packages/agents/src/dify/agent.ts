@@ -1,4 +1,5 @@
 import type { Agent } from '../types.ts';
+import { sharedDispatcher } from '../upstream/dispatcher.ts';
 import { hostOf, joinUrl, resolveTimeouts, upstreamLabel } from '../upstream/options.ts';
 import { withPings } from '../upstream/pings.ts';
 import { probe } from '../upstream/probe.ts';
@@ -18,7 +19,7 @@ export function createDifyAgent(options: DifyAgentOptions): Agent {
       label: upstreamLabel('Dify', options.baseUrl),
       secrets: [options.apiKey],
       timeouts: resolveTimeouts(options.timeouts),
-      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      dispatcher: options.dispatcher ?? sharedDispatcher(),
     },
     agentId: id,
     baseUrl: options.baseUrl,

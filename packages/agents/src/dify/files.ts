@@ -1,3 +1,4 @@
+import { FormData } from 'undici';
 import type { AgentFile, AgentTurn } from '../types.ts';
 import { UpstreamError } from '../upstream/errors.ts';
 import { asObject, asString } from '../upstream/json.ts';
@@ -38,6 +39,8 @@ async function uploadFile(ctx: DifyContext, file: AgentFile, turn: AgentTurn, si
     throw new Error(`File "${file.name}" must be uploaded to Dify, but the turn gives no access to its content (fileData)`);
   }
   const data = await turn.fileData(file.id);
+  // undici's own FormData: undici.request encodes it as multipart, but rejects Node 20's global
+  // FormData (that one comes from the undici bundled with Node, another version).
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(data)], { type: file.mimeType }), file.name);
   form.append('user', turn.userId);

@@ -1,4 +1,5 @@
 import type { Agent } from '../types.ts';
+import { sharedDispatcher } from '../upstream/dispatcher.ts';
 import { hostOf, joinUrl, resolveTimeouts, upstreamLabel } from '../upstream/options.ts';
 import { withPings } from '../upstream/pings.ts';
 import { probe } from '../upstream/probe.ts';
@@ -20,7 +21,7 @@ export function createOpenAIAgent(options: OpenAIAgentOptions): Agent {
       label: upstreamLabel('OpenAI-compatible server', options.baseUrl),
       secrets: options.apiKey ? [options.apiKey] : [],
       timeouts: resolveTimeouts(options.timeouts),
-      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      dispatcher: options.dispatcher ?? sharedDispatcher(),
     },
     baseUrl: options.baseUrl,
     apiKey: options.apiKey || undefined,

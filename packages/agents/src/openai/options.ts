@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { UpstreamTimeouts } from '../upstream/options.ts';
 
 export interface OpenAIAgentOptions {
@@ -17,6 +18,10 @@ export interface OpenAIAgentOptions {
   /** Shown in the agent list; default names the model and host. */
   description?: string;
   timeouts?: UpstreamTimeouts;
-  /** For tests and proxies; default the global fetch. */
-  fetch?: typeof fetch;
+  /**
+   * undici dispatcher for every call to the upstream, for tests and proxies (e.g. undici's
+   * ProxyAgent); default a keep-alive pool shared by all agents. A dispatcher's own header and
+   * body timeouts (undici's default 300 s) apply besides `timeouts`.
+   */
+  dispatcher?: Dispatcher;
 }

@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { request, type Dispatcher, type FormData } from 'undici';
 import { abortError, sleep } from '../abort.ts';
 import { Deadline } from './deadline.ts';
 import { describeErrorBody } from './error-body.ts';
@@ -8,13 +10,19 @@ export interface UpstreamRequest {
   url: string;
   method: 'GET' | 'POST';
   headers: Record<string, string>;
-  /** Must be re-sendable (string or FormData): a request may be retried. */
+  /** Must be re-sendable (a string, or undici's FormData): a request may be retried. */
   body?: string | FormData;
 }
 
+/** An answer as undici's `request` gives it: status, headers and a Node stream body. */
+export type UpstreamResponse = Dispatcher.ResponseData;
+
 export interface OpenedResponse {
-  response: Response;
-  /** Still armed with the first-byte timeout; the body reader re-arms it per chunk. */
+  response: UpstreamResponse;
+  /**
+   * Still armed with the first-byte timeout; the body reader re-arms it per chunk and must
+   * `release` it once the body is done with.
+   */
   deadline: Deadline;
 }
 
@@ -25,28 +33,35 @@ export interface OpenedResponse {
  */
 export async function openUpstream(up: Upstream, req: UpstreamRequest, signal: AbortSignal): Promise<OpenedResponse> {
   const { maxRetries, firstByteTimeoutMs, retryBackoffMs } = up.timeouts;
+  const onTimeout = (): UpstreamError => firstByteTimeout(up);
   for (let attempt = 0; ; attempt++) {
-    const deadline = new Deadline();
-    deadline.arm(firstByteTimeoutMs, () => firstByteTimeout(up));
+    // One controller per attempt, aborted by the turn's signal or the first-byte timeout.
+    const deadline = new Deadline(signal);
+    deadline.arm(firstByteTimeoutMs, onTimeout);
     let error: Error;
     let retryAfterMs = 0;
     try {
-      const response = await up.fetch(req.url, {
+      const response = await request(req.url, {
+        dispatcher: up.dispatcher,
         method: req.method,
         headers: req.headers,
-        ...(req.body !== undefined ? { body: req.body } : {}),
-        signal: AbortSignal.any([signal, deadline.signal]),
+        body: req.body ?? null,
+        signal: deadline.signal,
       });
-      if (response.ok) return { response, deadline };
-      retryAfterMs = retryAfter(response);
+      if (isOk(response.statusCode)) return { response, deadline };
+      retryAfterMs = retryAfter(response.headers);
       error = await httpError(up, response);
     } catch (err) {
       error = asFailure(up, err, signal, deadline);
     }
-    deadline.clear();
+    deadline.release();
     if (!isRetryable(error) || attempt >= maxRetries) throw error;
     await sleep(Math.max(retryBackoffMs * 2 ** attempt, Math.min(retryAfterMs, 10_000)), signal);
   }
+}
+
+export function isOk(status: number): boolean {
+  return status >= 200 && status <= 299;
 }
 
 function isRetryable(error: Error): boolean {
@@ -58,24 +73,25 @@ function isRetryableStatus(status: number | undefined): boolean {
   return status === 429 || (status !== undefined && status >= 500);
 }
 
-async function httpError(up: Upstream, response: Response): Promise<UpstreamError> {
-  const text = await response.text();
+async function httpError(up: Upstream, response: UpstreamResponse): Promise<UpstreamError> {
+  const text = await response.body.text();
   const { message, code } = describeErrorBody(text);
   const detail = message ?? (response.statusText || 'no details');
-  return new UpstreamError(`${up.label} answered ${response.status}${code ? ` (${code})` : ''}: ${detail}`, {
-    status: response.status,
+  return new UpstreamError(`${up.label} answered ${response.statusCode}${code ? ` (${code})` : ''}: ${detail}`, {
+    status: response.statusCode,
     code: code ?? 'http_error',
     secrets: up.secrets,
   });
 }
 
-function retryAfter(response: Response): number {
-  const seconds = Number(response.headers.get('retry-after'));
+function retryAfter(headers: IncomingHttpHeaders): number {
+  const header = headers['retry-after'];
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
 }
 
 /**
- * Any failure of fetch or of reading a body, as the error the caller should see: the turn's
+ * Any failure of a request or of reading its body, as the error the caller should see: the turn's
  * AbortError when it was stopped, the timeout when the deadline passed, else an UpstreamError.
  */
 export function asFailure(
@@ -92,11 +108,24 @@ export function asFailure(
   return new UpstreamError(`${up.label} ${what}: ${describeCause(err)}`, { code, secrets: up.secrets });
 }
 
-/** `fetch failed (connect ECONNREFUSED 127.0.0.1:1)`: undici keeps the useful part in `cause`. */
+/**
+ * `connect ECONNREFUSED 127.0.0.1:1`, `other side closed`. Node reports a host that resolves
+ * to several addresses as an AggregateError without a message: its errors say what failed.
+ */
 function describeCause(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
+  let message = err.message;
+  if (!message && err instanceof AggregateError) {
+    message = err.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join('; ');
+  }
+  message ||= errorCode(err) ?? err.name;
   const cause = err.cause instanceof Error ? err.cause.message : undefined;
-  return cause && cause !== err.message ? `${err.message} (${cause})` : err.message;
+  return cause && cause !== message ? `${message} (${cause})` : message;
+}
+
+function errorCode(err: Error): string | undefined {
+  const code: unknown = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 export function firstByteTimeout(up: Upstream): UpstreamError {

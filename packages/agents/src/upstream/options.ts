@@ -1,3 +1,5 @@
+import type { Dispatcher } from 'undici';
+
 /** Timeouts, retries and keep-alive pings for calls to an upstream agent server. */
 export interface UpstreamTimeouts {
   /** From sending the request to the first byte of the answer body (covers connecting); default 30 000. */
@@ -47,7 +49,8 @@ export interface Upstream {
   /** Redacted from every error message. */
   secrets: readonly string[];
   timeouts: ResolvedTimeouts;
-  fetch: typeof fetch;
+  /** undici's connection pool for every call to this upstream (see sharedDispatcher). */
+  dispatcher: Dispatcher;
 }
 
 /** The host of a base URL, never its credentials; '' when it is not a URL. */

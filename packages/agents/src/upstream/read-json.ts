@@ -8,11 +8,11 @@ export async function readJson(up: Upstream, opened: OpenedResponse, signal: Abo
   const { response, deadline } = opened;
   let text: string;
   try {
-    text = await response.text();
+    text = await response.body.text();
   } catch (err) {
     throw asFailure(up, err, signal, deadline, 'upstream_closed');
   } finally {
-    deadline.clear();
+    deadline.release();
   }
   const value = parseJson(text);
   if (value === undefined) {

@@ -11,6 +11,8 @@ export interface RecordedRequest {
   /** The body parsed as JSON, when it is JSON. */
   json: unknown;
   receivedAt: number;
+  /** The client's port: two requests with the same one came over one (keep-alive) connection. */
+  remotePort: number | undefined;
   /** When the response closed: finished by us, or cut by the client. */
   closedAt?: number;
   /** The client closed the connection before the response was complete. */
@@ -41,6 +43,7 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
         body,
         json: parseJson(body, req.headers['content-type']),
         receivedAt: performance.now(),
+        remotePort: req.socket.remotePort,
       };
       requests.push(rec);
       res.on('close', () => {
