@@ -42,6 +42,11 @@ export function createApp(config: ServerConfig, services: Services, ops: AppObse
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // No ETags on `res.send` bodies: API answers are conversation data that changes, clients make
+  // no conditional requests (not part of the API contract), and hashing every JSON body (POST
+  // answers included) cost CPU for nothing. The console's static files keep theirs (and
+  // Last-Modified): express.static has its own `etag` option; sendFile keeps Last-Modified.
+  app.set('etag', false);
   // First: every response (errors and streams included) carries X-Request-Id, is logged and timed.
   app.use(requestLogging(ops.logger));
   app.use(ops.metrics.httpMiddleware(routeLabeler(() => app)));

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createContextFactory, createServices, type Services } from '@colloquy/api';
 import { openStore } from '@colloquy/store';
@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import { createApp } from './app.ts';
 import { buildAgents } from './build-agents.ts';
 import type { ServerConfig } from './config.ts';
+import { createAppServer } from './http/app-server.ts';
 import { answerClientError } from './http/client-error.ts';
 import { createLiveSockets } from './live/live-socket.ts';
 import { registerVideoMetrics } from './live/live-metrics.ts';
@@ -79,7 +80,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   let draining = false;
   const app = createApp(config, services, { logger, metrics, isDraining: () => draining });
-  const server = createServer(app);
+  const server = createAppServer(app);
   server.on('clientError', answerClientError);
   const live = createLiveSockets({
     services,

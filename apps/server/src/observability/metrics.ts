@@ -31,8 +31,14 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  let openStreams = 0;
-  let connectedClients: () => number = () => openStreams;
+  /** Responses not yet closed (streams among them); counted when asked, not per request. */
+  const inFlight = new Set<ServerResponse>();
+  const openStreams = (): number => {
+    let n = 0;
+    for (const res of inFlight) if (isStream(res)) n += 1;
+    return n;
+  };
+  let connectedClients: () => number = openStreams;
   let activeTurns: () => number = () => 0;
 
   const httpDuration = new Histogram({
@@ -47,7 +53,7 @@ export function createMetrics(): Metrics {
     help: 'Open streaming responses (tRPC SSE subscriptions and REST NDJSON answers)',
     registers: [registry],
     collect() {
-      this.set(openStreams);
+      this.set(openStreams());
     },
   });
   void streamsGauge;
@@ -114,7 +120,7 @@ export function createMetrics(): Metrics {
   return {
     registry,
     turnObserver,
-    activeStreams: () => openStreams,
+    activeStreams: openStreams,
     setConnectedClientsSource(count) {
       connectedClients = count;
     },
@@ -122,23 +128,17 @@ export function createMetrics(): Metrics {
       activeTurns = count;
     },
     httpMiddleware(routeOf) {
+      // Per request: a timestamp, a set entry and one 'close' listener. The route label is
+      // looked up once the response has ended (it depends on the path alone), and whether a
+      // response is a stream is only looked at when someone asks (`activeStreams`, a scrape).
       return (req, res, next) => {
-        const started = process.hrtime.bigint();
-        // originalUrl: mounted middleware (tRPC at /trpc) rewrites req.url while it runs.
-        const path = req.originalUrl.split('?', 1)[0] ?? '/';
-        const known = routeOf(path);
-        let streaming = false;
-        onHeaders(res, () => {
-          if (STREAMING_TYPES.test(String(res.getHeader('content-type') ?? ''))) {
-            streaming = true;
-            openStreams += 1;
-          }
-        });
+        const started = performance.now();
+        inFlight.add(res);
         res.once('close', () => {
-          if (streaming) openStreams -= 1;
-          const route = known ?? (res.statusCode === 404 ? '(unmatched)' : '(static)');
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          httpDuration.observe({ method: req.method, route, status_code: String(res.statusCode) }, seconds);
+          inFlight.delete(res);
+          // originalUrl: mounted middleware (tRPC at /trpc) rewrites req.url while it runs.
+          const route = routeOf(pathOf(req.originalUrl)) ?? (res.statusCode === 404 ? '(unmatched)' : '(static)');
+          httpDuration.observe({ method: req.method, route, status_code: String(res.statusCode) }, (performance.now() - started) / 1000);
         });
         next();
       };
@@ -146,20 +146,15 @@ export function createMetrics(): Metrics {
   };
 }
 
-/** Runs `listener` once, just before the response's headers are written. */
-function onHeaders(res: ServerResponse, listener: () => void): void {
-  const writeHead = res.writeHead;
-  let fired = false;
-  res.writeHead = function patchedWriteHead(this: ServerResponse, ...args: unknown[]) {
-    if (!fired) {
-      fired = true;
-      // Headers passed to writeHead itself are not visible through getHeader yet.
-      const headers = args.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a)) as Record<string, unknown> | undefined;
-      if (headers) {
-        for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'content-type' && v !== undefined) this.setHeader(k, v as string);
-      }
-      listener();
-    }
-    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-  } as ServerResponse['writeHead'];
-}
+const pathOf = (url: string): string => {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+};
+
+/**
+ * Whether a response is an open stream: its headers are out with a streaming content type.
+ * (The header is visible through getHeader even when it was passed to writeHead: by then
+ * X-Request-Id and the security headers are set, so Node merges writeHead's headers in.)
+ */
+const isStream = (res: ServerResponse): boolean =>
+  res.headersSent && STREAMING_TYPES.test(String(res.getHeader('content-type') ?? ''));

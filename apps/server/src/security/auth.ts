@@ -32,17 +32,22 @@ export function bearerToken(header: string | undefined): string | undefined {
  * so that guessing keys is rate-limited per client IP too.
  */
 export function identify(ring: KeyRing): RequestHandler {
+  if (ring.size === 0) {
+    return (req, _res, next) => {
+      req.auth = OPEN;
+      next();
+    };
+  }
   return (req, _res, next) => {
-    if (ring.size === 0) {
-      req.auth = { kind: 'open' };
-    } else {
-      const token = bearerToken(req.headers.authorization);
-      const match = token === undefined ? undefined : ring.authenticate(token);
-      req.auth = match ? { kind: 'key', ...match } : { kind: 'refused', reason: token === undefined ? 'missing' : 'invalid' };
-    }
+    const token = bearerToken(req.headers.authorization);
+    const match = token === undefined ? undefined : ring.authenticate(token);
+    req.auth = match ? { kind: 'key', ...match } : { kind: 'refused', reason: token === undefined ? 'missing' : 'invalid' };
     next();
   };
 }
+
+/** Every request's outcome when no keys are configured (shared: nothing changes it). */
+const OPEN: RequestAuth = Object.freeze({ kind: 'open' });
 
 /** 401 for a request `identify` refused; the key itself is never echoed or logged. */
 export const requireKey: RequestHandler = (req, res, next) => {

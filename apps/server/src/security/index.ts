@@ -26,8 +26,10 @@ export function accessGuard(options: AccessGuardOptions): RequestHandler[] {
   const isAsset = (method: string, path: string) => (method === 'GET' || method === 'HEAD') && assets.has(path);
   const guarded = (handler: RequestHandler): RequestHandler => (req, res, next) =>
     isAsset(req.method, req.path) ? next() : handler(req, res, next);
+  // Neither is mounted when it could not act: a disabled limiter (RATE_LIMIT_PER_MINUTE=0),
+  // and the refusal when no keys are configured (`identify` then never refuses anyone).
   const limiter = createRateLimiter(options.rateLimitPerMinute);
-  return [identify(ring), ...(limiter ? [guarded(limiter)] : []), guarded(requireKey)];
+  return [identify(ring), ...(limiter ? [guarded(limiter)] : []), ...(ring.size > 0 ? [guarded(requireKey)] : [])];
 }
 
 /** URL paths of the files in the console's directory (and `/` for its index page). */
