@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable } from 'kysely';
+import { reusableQuery } from './reusable-query.ts';
 import type { ConversationsTable, Database, FilesTable, MessagesTable } from './schema.ts';
 import type {
   BeginTurn,
@@ -23,11 +24,44 @@ export function createKyselyStore(
   kind: Store['kind'],
   onClose: () => Promise<void>,
 ): Store {
+  // The statements every conversation turn runs, compiled once (see reusableQuery).
+  const hot = {
+    conversationById: reusableQuery((id: string) => db.selectFrom('conversations').selectAll().where('id', '=', id)),
+    latestConversation: reusableQuery((userId: string) =>
+      db
+        .selectFrom('conversations')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .orderBy('updated_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1),
+    ),
+    updateConversation: reusableQuery((id: string, set: Partial<ConversationsTable>) =>
+      db.updateTable('conversations').set(set).where('id', '=', id).returningAll(),
+    ),
+    touchConversation: reusableQuery((id: string, set: Partial<ConversationsTable>) =>
+      db.updateTable('conversations').set(set).where('id', '=', id),
+    ),
+    insertConversation: reusableQuery((row: ConversationsTable) => db.insertInto('conversations').values(row)),
+    messageById: reusableQuery((id: string) => db.selectFrom('messages').selectAll().where('id', '=', id)),
+    messagesOf: reusableQuery((conversationId: string) =>
+      db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('seq', 'asc'),
+    ),
+    updateMessage: reusableQuery((id: string, set: Partial<Omit<MessagesTable, 'seq'>>) =>
+      db.updateTable('messages').set(set).where('id', '=', id).returningAll(),
+    ),
+    insertTwoMessages: reusableQuery((a: Omit<MessagesTable, 'seq'>, b: Omit<MessagesTable, 'seq'>) =>
+      db.insertInto('messages').values([a, b]),
+    ),
+  };
+  const first = async <R>(q: CompiledQuery<R>, on: Kysely<Database> = db): Promise<R | undefined> =>
+    (await on.executeQuery(q)).rows[0];
+
   return {
     kind,
     conversations: {
       async get(id) {
-        const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+        const row = await first(hot.conversationById(id));
         return row && toConversation(row);
       },
       async list({ userId, managerId, limit, after }) {
@@ -46,14 +80,7 @@ export function createKyselyStore(
         return rows.map(toConversation);
       },
       async latestForUser(userId) {
-        const row = await db
-          .selectFrom('conversations')
-          .selectAll()
-          .where('user_id', '=', userId)
-          .orderBy('updated_at', 'desc')
-          .orderBy('id', 'desc')
-          .limit(1)
-          .executeTakeFirst();
+        const row = await first(hot.latestConversation(userId));
         return row && toConversation(row);
       },
       async create(c) {
@@ -67,10 +94,7 @@ export function createKyselyStore(
         if (patch.upstreamId !== undefined) set.upstream_id = patch.upstreamId;
         if (patch.updatedAt !== undefined) set.updated_at = patch.updatedAt;
         // RETURNING: one statement instead of an UPDATE and a re-read (SQLite ≥ 3.35 and PostgreSQL).
-        const row =
-          Object.keys(set).length > 0
-            ? await db.updateTable('conversations').set(set).where('id', '=', id).returningAll().executeTakeFirst()
-            : await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+        const row = await first(Object.keys(set).length > 0 ? hot.updateConversation(id, set) : hot.conversationById(id));
         return row && toConversation(row);
       },
       async delete(id) {
@@ -85,7 +109,7 @@ export function createKyselyStore(
     },
     messages: {
       async get(id) {
-        const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+        const row = await first(hot.messageById(id));
         return row && toMessage(row);
       },
       async list({ conversationId, limit, afterId }) {
@@ -99,12 +123,7 @@ export function createKyselyStore(
         return rows.map(toMessage);
       },
       async listAll(conversationId) {
-        const rows = await db
-          .selectFrom('messages')
-          .selectAll()
-          .where('conversation_id', '=', conversationId)
-          .orderBy('seq', 'asc')
-          .execute();
+        const { rows } = await db.executeQuery(hot.messagesOf(conversationId));
         return rows.map(toMessage);
       },
       async update(id, patch) {
@@ -116,10 +135,7 @@ export function createKyselyStore(
         if (patch.error !== undefined) set.error = patch.error;
         if (patch.lastEventId !== undefined) set.last_event_id = patch.lastEventId;
         if (patch.updatedAt !== undefined) set.updated_at = patch.updatedAt;
-        const row =
-          Object.keys(set).length > 0
-            ? await db.updateTable('messages').set(set).where('id', '=', id).returningAll().executeTakeFirst()
-            : await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+        const row = await first(Object.keys(set).length > 0 ? hot.updateMessage(id, set) : hot.messageById(id));
         return row && toMessage(row);
       },
       async interruptStreaming(now) {
@@ -207,16 +223,12 @@ export function createKyselyStore(
     async beginTurn(turn: BeginTurn) {
       await db.transaction().execute(async (trx) => {
         if ('create' in turn.conversation) {
-          await trx.insertInto('conversations').values(fromConversation(turn.conversation.create)).execute();
+          await trx.executeQuery(hot.insertConversation(fromConversation(turn.conversation.create)));
         } else {
           const { id, updatedAt, name } = turn.conversation.touch;
-          await trx
-            .updateTable('conversations')
-            .set(name === undefined ? { updated_at: updatedAt } : { updated_at: updatedAt, name })
-            .where('id', '=', id)
-            .execute();
+          await trx.executeQuery(hot.touchConversation(id, name === undefined ? { updated_at: updatedAt } : { updated_at: updatedAt, name }));
         }
-        await trx.insertInto('messages').values([fromMessage(turn.userMessage), fromMessage(turn.assistantMessage)]).execute();
+        await trx.executeQuery(hot.insertTwoMessages(fromMessage(turn.userMessage), fromMessage(turn.assistantMessage)));
       });
     },
     async ping() {

@@ -154,6 +154,31 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       });
     });
 
+    it('stores each patch shape in its own columns, whatever shapes came before (statements are reused)', async () => {
+      const c = conversation();
+      const a = message(c.id, { role: 'assistant', content: '', status: 'streaming' });
+      await store.beginTurn({ conversation: { create: c }, userMessage: message(c.id), assistantMessage: a });
+      // The flush shape, the final shape, then the flush shape again: each must bind its own values.
+      expect(await store.messages.update(a.id, { content: 'par', updatedAt: 4_001 })).toMatchObject({ content: 'par', status: 'streaming', updatedAt: 4_001 });
+      expect(
+        await store.messages.update(a.id, { content: 'partial', status: 'stopped', error: 'why', lastEventId: 7, updatedAt: 4_002 }),
+      ).toMatchObject({ content: 'partial', status: 'stopped', error: 'why', lastEventId: 7, updatedAt: 4_002 });
+      expect(await store.messages.update(a.id, { content: 'again', updatedAt: 4_003 })).toMatchObject({
+        content: 'again',
+        status: 'stopped',
+        error: 'why',
+        lastEventId: 7,
+        updatedAt: 4_003,
+      });
+      // A conversation with a manager and one without: null and a value in the same slot.
+      const managed = conversation({ managerId: 'm-1' });
+      await store.beginTurn({ conversation: { create: managed }, userMessage: message(managed.id), assistantMessage: message(managed.id, { role: 'assistant' }) });
+      expect((await store.conversations.get(managed.id))?.managerId).toBe('m-1');
+      expect((await store.conversations.get(c.id))?.managerId).toBeNull();
+      expect(await store.conversations.update(c.id, { name: 'renamed' })).toMatchObject({ name: 'renamed', managerId: null });
+      expect(await store.conversations.update(c.id, { upstreamId: 'up-1', updatedAt: 4_004 })).toMatchObject({ name: 'renamed', upstreamId: 'up-1', updatedAt: 4_004 });
+    });
+
     it('marks messages left streaming as interrupted, keeping their text', async () => {
       const c = conversation();
       const a = message(c.id, { role: 'assistant', status: 'streaming', content: 'partial' });
