@@ -147,6 +147,14 @@ describe('metrics', () => {
     }
   });
 
+  it('reports open file descriptors without the per-handle-type walk (both scale with open connections)', async () => {
+    const text = await metrics();
+    const fds = Number(/^process_open_fds (\d+)$/m.exec(text)?.[1]);
+    expect(fds).toBeGreaterThan(3);
+    expect(text).toContain('# TYPE nodejs_active_handles_total gauge');
+    expect(text).not.toContain('# TYPE nodejs_active_handles gauge');
+  });
+
   it('labels HTTP durations by route pattern and status, never by raw URL', async () => {
     await requestJson(`${server.url}/get_conversation_list?user=u-${Date.now()}&limit=5`);
     await requestJson(`${server.url}/definitely/not/here/${Date.now()}`);

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { TurnObserver } from '@colloquy/api';
 import type { RequestHandler } from 'express';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from './process-metrics.ts';
 
 /** Content types of long-lived streaming responses (tRPC SSE subscriptions, REST NDJSON). */
 const STREAMING_TYPES = /^(text\/event-stream|application\/x-ndjson)\b/i;
@@ -29,7 +30,7 @@ export interface Metrics {
 /** prom-client metrics on a registry of their own (several servers may share a process in tests). */
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
 
   /** Responses not yet closed (streams among them); counted when asked, not per request. */
   const inFlight = new Set<ServerResponse>();
