@@ -1,8 +1,7 @@
-import type { StreamEvent } from '@colloquy/api';
-import { isTrackedEnvelope } from '@trpc/server';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { sendError } from '../http/error-envelope.ts';
 import type { CallerFor } from './caller.ts';
+import { NdjsonResponse } from './ndjson-response.ts';
 import { bodyOf, FieldError, optionalString, userOf } from './request-fields.ts';
 import { restHandler } from './rest-handler.ts';
 import { toBlockingResponse } from './schemas.ts';
@@ -61,41 +60,19 @@ export function converseRoute(callerFor: CallerFor, options: ConverseRouteOption
         return;
       }
 
-      const started = await callerFor(req).chat.send(input);
-      await streamNdjson(req, res, callerFor, started.messageId, input.user);
+      const answer = new NdjsonResponse(req, res, FAILED);
+      // One caller (one router context) for both calls; only `events` uses the signal.
+      const caller = callerFor(req, answer.signal);
+      const started = await caller.chat.send(input);
+      const events = await caller.chat.events({ messageId: started.messageId, user: input.user });
+      // The stream outlives this handler, and nothing calls `next` once it runs: Express keeps
+      // its routing closures (every router's `next`, `done` and `restore`, ~1.4 KB) reachable
+      // through `req.next` for as long as the request lives, so let them go now.
+      req.next = undefined;
+      // Not awaited: the handler (its input, the request's contexts) is done with once the
+      // stream runs, and the stream answers its own failures.
+      answer.start(events);
     }),
   );
   return r;
-}
-
-/**
- * One JSON object per line, written as each event arrives. A client that goes away stops only
- * its own reading: the turn goes on and is stored.
- */
-async function streamNdjson(req: Request, res: Response, callerFor: CallerFor, messageId: string, user: string | undefined) {
-  const controller = new AbortController();
-  res.on('close', () => controller.abort());
-  const events = await callerFor(req, controller.signal).chat.events({ messageId, user });
-  res.status(200);
-  res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-cache, no-transform');
-  res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
-  for await (const item of events) {
-    const event = untrack(item);
-    if (!res.write(`${JSON.stringify(event)}\n`)) {
-      await new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
-      });
-    }
-    if (controller.signal.aborted) break;
-  }
-  res.end();
-}
-
-/** A server-side caller yields tRPC's tracked envelopes; the event is their data. */
-function untrack(item: unknown): StreamEvent {
-  if (isTrackedEnvelope(item)) return item[1] as StreamEvent;
-  return item as StreamEvent;
 }

@@ -11,9 +11,18 @@ export function restHandler(failureMessage: string, handle: (req: Request, res: 
     try {
       await handle(req, res);
     } catch (err) {
-      const { status, detail, retryAfterSeconds } = describeProcedureError(err, req.log);
-      if (retryAfterSeconds !== undefined && !res.headersSent) res.setHeader('Retry-After', String(retryAfterSeconds));
-      sendError(res, status, failureMessage, detail);
+      answerFailure(failureMessage, req, res, err);
     }
   };
+}
+
+/**
+ * Answers a failure as restHandler does (also for work a handler left running, e.g. a stream):
+ * logged when it is the server's, `{message, error}` with its status, or just the end of a
+ * response that has already begun.
+ */
+export function answerFailure(failureMessage: string, req: Request, res: Response, err: unknown): void {
+  const { status, detail, retryAfterSeconds } = describeProcedureError(err, req.log);
+  if (retryAfterSeconds !== undefined && !res.headersSent) res.setHeader('Retry-After', String(retryAfterSeconds));
+  sendError(res, status, failureMessage, detail);
 }

@@ -1,7 +1,7 @@
 import { throwIfAborted } from '../abort.ts';
 import type { AgentEvent, AgentTurn, AgentUsage } from '../types.ts';
 import { UpstreamError } from '../upstream/errors.ts';
-import { openUpstream } from '../upstream/open.ts';
+import { openUpstream, type UpstreamRequest } from '../upstream/open.ts';
 import { joinUrl } from '../upstream/options.ts';
 import { readSse } from '../upstream/sse.ts';
 import { parseChunk } from './chunks.ts';
@@ -11,22 +11,7 @@ import { buildMessages } from './messages.ts';
 /** One turn against POST /chat/completions with `stream: true`. */
 export async function* runOpenAITurn(ctx: OpenAIContext, turn: AgentTurn, signal: AbortSignal): AsyncGenerator<AgentEvent> {
   throwIfAborted(signal);
-  const body = {
-    model: ctx.model,
-    messages: buildMessages(turn, ctx.budget),
-    stream: true,
-    stream_options: { include_usage: true },
-  };
-  const opened = await openUpstream(
-    ctx.up,
-    {
-      url: joinUrl(ctx.baseUrl, 'chat/completions'),
-      method: 'POST',
-      headers: { ...authHeaders(ctx), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-      body: JSON.stringify(body),
-    },
-    signal,
-  );
+  const opened = await openUpstream(ctx.up, chatRequest(ctx, turn), signal);
 
   let usage: AgentUsage | undefined;
   let complete = false;
@@ -56,4 +41,23 @@ export async function* runOpenAITurn(ctx: OpenAIContext, turn: AgentTurn, signal
     });
   }
   yield { event: 'message_end', ...(usage ? { usage } : {}), citations: [] };
+}
+
+/**
+ * The request of a turn. Built outside the generator, so the request object and its messages
+ * are not kept in the generator's frame for as long as the answer streams.
+ */
+function chatRequest(ctx: OpenAIContext, turn: AgentTurn): UpstreamRequest {
+  const body = {
+    model: ctx.model,
+    messages: buildMessages(turn, ctx.budget),
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  return {
+    url: joinUrl(ctx.baseUrl, 'chat/completions'),
+    method: 'POST',
+    headers: { ...authHeaders(ctx), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+    body: JSON.stringify(body),
+  };
 }

@@ -22,8 +22,14 @@ export async function* withPings<T>(
   start: (signal: AbortSignal) => AsyncGenerator<T>,
 ): AsyncGenerator<T | PingEvent> {
   const local = new AbortController();
-  const forward = (): void => local.abort(outer.reason);
-  if (outer.aborted) forward();
+  // A listener object rather than a named arrow: tsx (esbuild's keepNames) names those with
+  // defineProperty, which gives the closure a dictionary of its own, kept for the whole run.
+  const forward = {
+    handleEvent(): void {
+      local.abort(outer.reason);
+    },
+  };
+  if (outer.aborted) forward.handleEvent();
   else outer.addEventListener('abort', forward, { once: true });
 
   // Resolves the current wait with TICK; set only while we wait on the source.

@@ -35,14 +35,19 @@ export async function* readSse(up: Upstream, opened: OpenedResponse, signal: Abo
   const decoder = new StringDecoder('utf8');
   const queue: EventSourceMessage[] = [];
   let overflow = false;
+  // Callbacks as methods rather than named arrows: tsx (esbuild's keepNames) gives a named arrow
+  // its `name` with defineProperty, which turns that closure's properties into a dictionary of
+  // its own, once per stream.
   const parser = createParser({
-    onEvent: (event) => queue.push(event),
-    onError: (error) => {
+    onEvent(event) {
+      queue.push(event);
+    },
+    onError(error) {
       if (error.type === 'max-buffer-size-exceeded') overflow = true;
     },
     maxBufferSize: MAX_EVENT_CHARS,
   });
-  const onIdle = (): UpstreamError => idleTimeout(up);
+  const onIdle = idleErrorOf(up);
 
   let done = false;
   try {
@@ -83,6 +88,18 @@ export async function* readSse(up: Upstream, opened: OpenedResponse, signal: Abo
   }
 }
 
+/** Each upstream's idle-timeout error maker, made once per upstream rather than once per stream. */
+const idleErrors = new WeakMap<Upstream, () => UpstreamError>();
+
+function idleErrorOf(up: Upstream): () => UpstreamError {
+  let make = idleErrors.get(up);
+  if (make === undefined) {
+    make = () => idleTimeout(up);
+    idleErrors.set(up, make);
+  }
+  return make;
+}
+
 /** 204 and 205 answers have no body by definition (fetch gave them a null body). */
 function hasNoBody(response: UpstreamResponse): boolean {
   return response.statusCode === 204 || response.statusCode === 205;
@@ -95,7 +112,7 @@ function hasNoBody(response: UpstreamResponse): boolean {
  */
 async function drain(up: Upstream, body: UpstreamResponse['body'], chunks: AsyncIterator<Buffer>, deadline: Deadline): Promise<void> {
   // The deadline still guards the connection: a silent upstream is cut off, as mid-answer.
-  deadline.arm(Math.min(up.timeouts.idleTimeoutMs, MAX_DRAIN_MS), () => idleTimeout(up));
+  deadline.arm(Math.min(up.timeouts.idleTimeoutMs, MAX_DRAIN_MS), idleErrorOf(up));
   let bytes = 0;
   try {
     for (;;) {

@@ -2,6 +2,7 @@ import { tracked } from '@trpc/server';
 import { countOpenStream } from '../clients/count-stream.ts';
 import { resolveActor } from '../context.ts';
 import type { StreamEvent } from '../schemas/stream-event.ts';
+import { MappedStream } from '../services/mapped-stream.ts';
 import { publicProcedure } from '../trpc.ts';
 import { eventsInput } from './events.types.ts';
 
@@ -12,9 +13,11 @@ import { eventsInput } from './events.types.ts';
 export const events = publicProcedure.input(eventsInput).subscription(async ({ ctx, input, signal }) => {
   const actor = resolveActor(ctx, input.user);
   const stream = await ctx.services.turns.events(actor, input.messageId, Number(input.lastEventId ?? 0), signal);
-  return trackEvents(await countOpenStream(ctx, actor.owner, stream));
+  // Tracked before it is counted: the map fuses with the turn service's own (one wait per stream).
+  return countOpenStream(ctx, actor.owner, MappedStream.of(stream, trackEvent));
 });
 
-async function* trackEvents(stream: AsyncIterable<StreamEvent>) {
-  for await (const event of stream) yield tracked(event.id, event);
+/** tRPC's tracked envelope: SSE clients resume after the last id they saw. */
+function trackEvent(event: StreamEvent) {
+  return tracked(event.id, event);
 }

@@ -1,3 +1,4 @@
+import type { PresenceRegistry } from '@colloquy/store';
 import type { Context } from '../context.ts';
 
 /**
@@ -10,12 +11,72 @@ export async function countOpenStream<T>(ctx: Context, owner: string, stream: As
   const { presence } = ctx.services;
   const record = await presence.get(clientId);
   if (!record || record.userId !== owner) return stream;
-  return (async function* counted() {
-    presence.adjustStreams(clientId, 1);
-    try {
-      yield* stream;
-    } finally {
-      presence.adjustStreams(clientId, -1);
+  return new CountedStream(stream[Symbol.asyncIterator](), presence, clientId);
+}
+
+/**
+ * `source`, counted from its first read until it ends, fails or is returned (as an async
+ * generator's `try/finally` around `yield*` would count it). An iterator object rather than a
+ * generator: an open stream waits in it for its whole life (see MappedStream).
+ */
+class CountedStream<T> implements AsyncIterableIterator<T> {
+  readonly #source: AsyncIterator<T>;
+  readonly #presence: PresenceRegistry;
+  readonly #clientId: string;
+  /** Not read yet, counted, or done (uncounted, or never read). */
+  #state: 'new' | 'counted' | 'done' = 'new';
+
+  constructor(source: AsyncIterator<T>, presence: PresenceRegistry, clientId: string) {
+    this.#source = source;
+    this.#presence = presence;
+    this.#clientId = clientId;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#state === 'done') return Promise.resolve({ value: undefined, done: true });
+    if (this.#state === 'new') {
+      this.#state = 'counted';
+      this.#presence.adjustStreams(this.#clientId, 1);
     }
-  })();
+    return this.#source.next().then(
+      (result) => {
+        if (result.done) this.#uncount();
+        return result;
+      },
+      (err: unknown) => {
+        this.#uncount();
+        throw err;
+      },
+    );
+  }
+
+  return(value?: unknown): Promise<IteratorResult<T>> {
+    // Returned before its first read, a generator ends without running (nor closing its source).
+    if (this.#state !== 'counted') {
+      this.#state = 'done';
+      return Promise.resolve({ value, done: true });
+    }
+    const source = this.#source;
+    const closing = source.return ? source.return(value) : Promise.resolve();
+    return closing.then(
+      () => {
+        this.#uncount();
+        return { value, done: true };
+      },
+      (err: unknown) => {
+        this.#uncount();
+        throw err;
+      },
+    );
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  #uncount(): void {
+    if (this.#state !== 'counted') return;
+    this.#state = 'done';
+    this.#presence.adjustStreams(this.#clientId, -1);
+  }
 }

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { AgentFile, AgentUsage, AgentCitation } from '@colloquy/agents';
-import type { ConversationRecord, FileRecord, MessageRecord, MessageStatus, Store, StreamLog } from '@colloquy/store';
+import type { AgentCitation, AgentEvent, AgentFile, AgentTurn, AgentUsage } from '@colloquy/agents';
+import type { ConversationRecord, FileRecord, MessageRecord, MessageStatus, Store, StreamEntry, StreamLog } from '@colloquy/store';
 import { isVisible, type Actor, type ApiConfig } from '../context.ts';
 import { AppError, notFound } from '../errors/app-error.ts';
 import type { StreamEvent, UnnumberedStreamEvent } from '../schemas/stream-event.ts';
 import type { AgentRegistry } from './agent-registry.ts';
 import type { BlobStore } from './blob-store.ts';
+import { MappedStream } from './mapped-stream.ts';
+import { createFlushScheduler } from './flush-scheduler.ts';
 import { noTurnObserver, silentLogger, type Logger, type TurnObserver } from './observability.ts';
 import { snapshotEvent, toDifyMetadata } from './stream-event-builders.ts';
 
@@ -57,28 +59,42 @@ export interface TurnServiceDeps {
   observer?: TurnObserver;
 }
 
-interface ActiveTurn {
-  controller: AbortController;
-  /** The conversation's owner: who may read the live stream. */
-  owner: string;
-  /** The stored assistant message once the turn has ended (undefined if storing it failed). */
-  done: Promise<MessageRecord | undefined>;
+const STOPPED = 'stopped';
+
+/** How a turn whose agent failed ends (sent as its `error` event). */
+interface TurnFailure {
+  code: string;
+  message: string;
+  status: number;
 }
 
-const STOPPED = 'stopped';
+/** The generation a starting turn holds, until its run takes it over. */
+interface Claim {
+  owner: string | undefined;
+}
+
+/** What a turn's agent run needs from `start` (and no longer keeps once the agent has it). */
+interface TurnSetup {
+  userMessage: MessageRecord;
+  files: FileRecord[];
+  /** The upstream's own conversation id, when continuing with the same agent. */
+  upstreamId: string | null;
+  /** A new conversation has no history to load. */
+  newConversation: boolean;
+}
 
 export function createTurnService(deps: TurnServiceDeps): TurnService {
   const { config, store, streamLog, agents } = deps;
   const flushIntervalMs = deps.flushIntervalMs ?? 1000;
   const logger = deps.logger ?? silentLogger;
   const observer = deps.observer ?? noTurnObserver;
-  const active = new Map<string, ActiveTurn>();
+  const active = new Map<string, RunningTurn>();
   const flushes = createFlushScheduler(flushIntervalMs);
   /** Generations running or starting, per owner (MAX_CONCURRENT_TURNS_PER_USER). */
   const generations = new Map<string, number>();
 
-  /** Counts a generation against its owner's limit; the returned release is idempotent. */
-  function claimGeneration(owner: string): () => void {
+  /** Counts a generation against its owner's limit (429 at the limit); `releaseGeneration` gives it back. */
+  function claimGeneration(owner: string): void {
     const limit = config.maxConcurrentTurnsPerUser ?? 0;
     const running = generations.get(owner) ?? 0;
     if (limit > 0 && running >= limit) {
@@ -87,13 +103,227 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
       });
     }
     generations.set(owner, running + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (generations.get(owner) ?? 1) - 1;
-      if (left > 0) generations.set(owner, left);
-      else generations.delete(owner);
+  }
+
+  function releaseGeneration(owner: string): void {
+    const left = (generations.get(owner) ?? 1) - 1;
+    if (left > 0) generations.set(owner, left);
+    else generations.delete(owner);
+  }
+
+  /**
+   * One turn from its agent run to its stored answer: what `active` holds, the state its events
+   * build and the steps as methods. An open stream keeps its turn alive for as long as it runs,
+   * so a turn is one object rather than a set of closures (under tsx, every named closure also
+   * gets a dictionary of its own for its `name`).
+   */
+  class RunningTurn {
+    readonly controller = new AbortController();
+    /** The stored assistant message once the turn has ended (undefined if storing it failed). */
+    readonly done: Promise<MessageRecord | undefined>;
+    // Events are numbered here, once: this turn is its stream's only writer, so the log's next
+    // id is ours + 1, and readers relay the stored objects as they are.
+    #lastEventId = 0;
+    #text = '';
+    #answered = false;
+    readonly #startedAt = performance.now();
+    /** The last answer-so-far write, if any (awaited before the final write). */
+    #flushing: Promise<unknown> | undefined;
+    /** From the agent's `message_end`. */
+    #usage: AgentUsage | null = null;
+    #citations: AgentCitation[] | undefined;
+
+    constructor(
+      readonly conversationId: string,
+      readonly assistantId: string,
+      readonly agentId: string,
+      /** The conversation's owner: who may read the live stream, whose generation this is. */
+      readonly owner: string,
+      setup: TurnSetup,
+    ) {
+      this.#flush = () => {
+        // Settles to nothing: the stored record is not kept while the answer streams on.
+        this.#flushing = store.messages.update(this.assistantId, { content: this.#text, updatedAt: Date.now() }).then(ignore, ignore);
+      };
+      observer.onTurnStarted(agentId);
+      // `setup` is not passed on: nothing waiting for the answer keeps it (the user message).
+      this.done = this.#run(this.#startAgent(setup));
+    }
+
+    /**
+     * Writes the answer so far; the shared flush timer calls it, at most once a second. Made in
+     * the constructor (a member assignment): one closure per turn, which tsx does not name.
+     */
+    readonly #flush: () => void;
+
+    /**
+     * Relays the agent's events to the stream log and stores the final message; then the turn
+     * leaves `active` and gives its generation back. This frame waits for the whole answer, so
+     * it is kept small (its registers are kept while it waits): the work is in the methods.
+     */
+    async #run(started: Promise<AsyncIterable<AgentEvent>>): Promise<MessageRecord | undefined> {
+      const signal = this.controller.signal;
+      let failure: TurnFailure | null = null;
+      try {
+        try {
+          for await (const ev of await started) {
+            if (signal.aborted) break;
+            // Only `upstream_conversation` has something to wait for (the store).
+            const storing = this.#relay(ev);
+            if (storing) await storing;
+          }
+        } catch (err) {
+          if (!signal.aborted) {
+            failure = { code: 'upstream_error', message: err instanceof Error ? err.message : String(err), status: 502 };
+            logger.error({ err, agentId: this.agentId, conversationId: this.conversationId, messageId: this.assistantId }, 'agent failed');
+          }
+        } finally {
+          flushes.cancel(this.assistantId);
+        }
+        return await this.#finish(failure);
+      } finally {
+        active.delete(this.assistantId);
+        releaseGeneration(this.owner);
+      }
+    }
+
+    /** One agent event into the stream log (and the answer); a promise when it has to wait. */
+    #relay(ev: AgentEvent): Promise<unknown> | undefined {
+      const { conversationId, assistantId } = this;
+      switch (ev.event) {
+        case 'message':
+          this.#firstText();
+          this.#text += ev.answer;
+          // Flushed by the shared timer rather than per delta: at most one write a second per answer.
+          flushes.mark(assistantId, this.#flush);
+          // The hot path (one per delta): built whole, in wire order, without spreads.
+          this.#lastEventId = streamLog.append(assistantId, {
+            event: 'message',
+            id: String(this.#lastEventId + 1),
+            conversation_id: conversationId,
+            message_id: assistantId,
+            created_at: Math.floor(Date.now() / 1000),
+            answer: ev.answer,
+          });
+          return undefined;
+        case 'message_replace':
+          this.#firstText();
+          this.#text = ev.answer;
+          flushes.mark(assistantId, this.#flush);
+          this.#emit({ ...this.#stamp(), event: 'message_replace', answer: ev.answer });
+          return undefined;
+        case 'agent_thought':
+          this.#emit({ ...this.#stamp(), event: 'agent_thought', thought: ev.thought, ...(ev.tool ? { tool: ev.tool } : {}) });
+          return undefined;
+        case 'message_file':
+          this.#emit({
+            ...this.#stamp(),
+            event: 'message_file',
+            file_id: ev.fileId,
+            ...(ev.url ? { url: ev.url } : {}),
+            ...(ev.type ? { type: ev.type } : {}),
+          });
+          return undefined;
+        case 'upstream_conversation':
+          return store.conversations.update(conversationId, { upstreamId: ev.upstreamConversationId });
+        case 'ping':
+          this.#emit({ ...this.#stamp(), event: 'ping' });
+          return undefined;
+        case 'message_end':
+          this.#usage = ev.usage ?? null;
+          this.#citations = ev.citations ?? [];
+          return undefined;
+      }
+    }
+
+    /** Stores the final message, then sends `message_end` (after `error`, if the agent failed). */
+    async #finish(failure: TurnFailure | null): Promise<MessageRecord | undefined> {
+      const { conversationId, assistantId, agentId } = this;
+      const usage = this.#usage;
+      const citations = this.#citations ?? [];
+      const status: MessageStatus = this.controller.signal.aborted ? 'stopped' : failure ? 'error' : 'complete';
+      if (failure) this.#emit({ ...this.#stamp(), event: 'error', ...failure });
+      // The final state is stored before `message_end` is sent, so a client that reads the
+      // message right after the stream ends finds it complete.
+      await this.#flushing;
+      const endId = this.#lastEventId + 1;
+      let saved: MessageRecord | undefined;
+      try {
+        saved = await store.messages.update(assistantId, {
+          content: this.#text,
+          status,
+          usage,
+          citations,
+          error: failure?.message ?? null,
+          lastEventId: endId,
+          updatedAt: Date.now(),
+        });
+      } catch (err) {
+        logger.error({ err, conversationId, messageId: assistantId }, 'storing the final message failed');
+      }
+      observer.onTurnEnded(agentId, status, usage, performance.now() - this.#startedAt);
+      this.#emit({
+        ...this.#stamp(),
+        event: 'message_end',
+        status,
+        metadata: toDifyMetadata(saved?.usage ?? usage, saved?.citations ?? citations),
+      });
+      streamLog.close(assistantId);
+      return saved;
+    }
+
+    /** Loads the history (for a continued conversation) and starts the agent's run. */
+    async #startAgent(setup: TurnSetup): Promise<AsyncIterable<AgentEvent>> {
+      const agent = agents.resolve(this.agentId);
+      const { userMessage, files } = setup;
+      const { history, conversationFiles } = setup.newConversation
+        ? { history: [], conversationFiles: [] }
+        : await loadContext(this.conversationId, userMessage, files);
+      const turn: AgentTurn = {
+        conversationId: this.conversationId,
+        messageId: this.assistantId,
+        userId: this.owner,
+        query: userMessage.content,
+        history,
+        files: files.map(toAgentFile),
+        conversationFiles: conversationFiles.map(toAgentFile),
+        upstreamConversationId: setup.upstreamId,
+        signal: this.controller.signal,
+      };
+      // Only a turn with files has anything to upload or read: no callbacks to keep otherwise.
+      if (files.length > 0 || conversationFiles.length > 0) Object.assign(turn, fileAccess(agent.info.id, files, conversationFiles));
+      return agent.run(turn);
+    }
+
+    #emit(e: UnnumberedStreamEvent): void {
+      // `event` and `id` first: NDJSON readers see what a line is at a glance.
+      const { event, ...fields } = e;
+      this.#lastEventId = streamLog.append(this.assistantId, { event, id: String(this.#lastEventId + 1), ...fields } as StreamEvent);
+    }
+
+    #stamp() {
+      return { conversation_id: this.conversationId, message_id: this.assistantId, created_at: Math.floor(Date.now() / 1000) };
+    }
+
+    #firstText(): void {
+      if (this.#answered) return;
+      this.#answered = true;
+      observer.onFirstToken(this.agentId, performance.now() - this.#startedAt);
+    }
+  }
+
+  /** The turn callbacks agents that upload files use (Dify). */
+  function fileAccess(agentId: string, files: FileRecord[], conversationFiles: FileRecord[]): Pick<AgentTurn, 'onFileUploaded' | 'fileData'> {
+    return {
+      // Upstream file ids are kept per agent so a file is uploaded to each upstream once.
+      onFileUploaded(fileId, upstreamId) {
+        return store.files.setUpstreamId(fileId, agentId, upstreamId);
+      },
+      async fileData(fileId) {
+        const file = files.find((f) => f.id === fileId) ?? conversationFiles.find((f) => f.id === fileId);
+        if (!file) throw new Error(`file ${fileId} is not part of this conversation`);
+        return deps.blobs.read(file.sha256);
+      },
     };
   }
 
@@ -132,23 +362,24 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
 
   async function start(input: TurnInput): Promise<StartedTurn> {
     // A turn that fails before its generation runs gives its claim back at once.
-    const claim = { release: () => {} };
+    const claim: Claim = { owner: undefined };
     try {
       return await startClaimed(input, claim);
     } catch (err) {
-      claim.release();
+      if (claim.owner !== undefined) releaseGeneration(claim.owner);
       throw err;
     }
   }
 
-  async function startClaimed(input: TurnInput, claim: { release: () => void }): Promise<StartedTurn> {
+  async function startClaimed(input: TurnInput, claim: Claim): Promise<StartedTurn> {
     const { actor } = input;
     const query = input.query;
     const conversation = await resolveConversation(actor, input.conversationId);
     const agent = agents.resolve(input.agentId ?? conversation?.agentId);
     // Continuing a conversation acts as its owner (open mode may name no user).
     const owner = conversation?.userId ?? actor.owner;
-    claim.release = claimGeneration(owner);
+    claimGeneration(owner);
+    claim.owner = owner;
     const files = await resolveFiles(actor, owner, input.files ?? []);
 
     const now = Date.now();
@@ -198,168 +429,18 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     }
 
     streamLog.open(assistantMessage.id);
-    const controller = new AbortController();
-    const done = runAgent({
-      conversationId,
-      upstreamId: conversation && conversation.agentId === agent.info.id ? conversation.upstreamId : null,
-      userId: owner,
+    // Runs in the background and gives the generation back when it ends. It always awaits
+    // before it ends, so it is in `active` before it can remove itself.
+    const turn = new RunningTurn(conversationId, assistantMessage.id, agent.info.id, owner, {
       userMessage,
-      assistantId: assistantMessage.id,
-      agentId: agent.info.id,
       files,
+      upstreamId: conversation && conversation.agentId === agent.info.id ? conversation.upstreamId : null,
       // A new conversation has no history to load.
       newConversation: !conversation,
-      signal: controller.signal,
-    }).finally(() => {
-      active.delete(assistantMessage.id);
-      claim.release();
     });
-    active.set(assistantMessage.id, { controller, owner, done });
+    claim.owner = undefined;
+    active.set(turn.assistantId, turn);
     return { conversationId, messageId: assistantMessage.id, agentId: agent.info.id };
-  }
-
-  async function runAgent(turn: {
-    conversationId: string;
-    upstreamId: string | null;
-    userId: string;
-    userMessage: MessageRecord;
-    assistantId: string;
-    agentId: string;
-    files: FileRecord[];
-    newConversation: boolean;
-    signal: AbortSignal;
-  }): Promise<MessageRecord | undefined> {
-    const { conversationId, assistantId } = turn;
-    // Events are numbered here, once: this turn is its stream's only writer, so the log's next
-    // id is ours + 1, and readers relay the stored objects as they are.
-    let lastEventId = 0;
-    const emit = (e: UnnumberedStreamEvent) => {
-      // `event` and `id` first: NDJSON readers see what a line is at a glance.
-      const { event, ...fields } = e;
-      lastEventId = streamLog.append(assistantId, { event, id: String(lastEventId + 1), ...fields } as StreamEvent);
-    };
-    const stamp = () => ({ conversation_id: conversationId, message_id: assistantId, created_at: Math.floor(Date.now() / 1000) });
-    const startedAt = performance.now();
-    let answered = false;
-    observer.onTurnStarted(turn.agentId);
-    const firstText = () => {
-      if (answered) return;
-      answered = true;
-      observer.onFirstToken(turn.agentId, performance.now() - startedAt);
-    };
-
-    let text = '';
-    let usage: AgentUsage | null = null;
-    let citations: AgentCitation[] = [];
-    let failure: { code: string; message: string; status: number } | null = null;
-    let flushing: Promise<unknown> = Promise.resolve();
-    // Flushed by the shared timer rather than per delta: at most one write a second per answer.
-    const flush = () => {
-      flushing = store.messages.update(assistantId, { content: text, updatedAt: Date.now() }).catch(() => undefined);
-    };
-
-    try {
-      const agent = agents.resolve(turn.agentId);
-      const { history, conversationFiles } = turn.newConversation
-        ? { history: [], conversationFiles: [] }
-        : await loadContext(conversationId, turn.userMessage, turn.files);
-      const stream = agent.run({
-        conversationId,
-        messageId: assistantId,
-        userId: turn.userId,
-        query: turn.userMessage.content,
-        history,
-        files: turn.files.map(toAgentFile),
-        conversationFiles: conversationFiles.map(toAgentFile),
-        upstreamConversationId: turn.upstreamId,
-        signal: turn.signal,
-        // Upstream file ids are kept per agent so a file is uploaded to each upstream once.
-        onFileUploaded: (fileId, upstreamId) => store.files.setUpstreamId(fileId, agent.info.id, upstreamId),
-        fileData: async (fileId) => {
-          const file = turn.files.find((f) => f.id === fileId) ?? conversationFiles.find((f) => f.id === fileId);
-          if (!file) throw new Error(`file ${fileId} is not part of this conversation`);
-          return deps.blobs.read(file.sha256);
-        },
-      });
-      for await (const ev of stream) {
-        if (turn.signal.aborted) break;
-        switch (ev.event) {
-          case 'message':
-            firstText();
-            text += ev.answer;
-            flushes.mark(assistantId, flush);
-            // The hot path (one per delta): built whole, in wire order, without spreads.
-            lastEventId = streamLog.append(assistantId, {
-              event: 'message',
-              id: String(lastEventId + 1),
-              conversation_id: conversationId,
-              message_id: assistantId,
-              created_at: Math.floor(Date.now() / 1000),
-              answer: ev.answer,
-            });
-            break;
-          case 'message_replace':
-            firstText();
-            text = ev.answer;
-            flushes.mark(assistantId, flush);
-            emit({ ...stamp(), event: 'message_replace', answer: ev.answer });
-            break;
-          case 'agent_thought':
-            emit({ ...stamp(), event: 'agent_thought', thought: ev.thought, ...(ev.tool ? { tool: ev.tool } : {}) });
-            break;
-          case 'message_file':
-            emit({ ...stamp(), event: 'message_file', file_id: ev.fileId, ...(ev.url ? { url: ev.url } : {}), ...(ev.type ? { type: ev.type } : {}) });
-            break;
-          case 'upstream_conversation':
-            await store.conversations.update(conversationId, { upstreamId: ev.upstreamConversationId });
-            break;
-          case 'ping':
-            emit({ ...stamp(), event: 'ping' });
-            break;
-          case 'message_end':
-            usage = ev.usage ?? null;
-            citations = ev.citations ?? [];
-            break;
-        }
-      }
-    } catch (err) {
-      if (!turn.signal.aborted) {
-        failure = { code: 'upstream_error', message: err instanceof Error ? err.message : String(err), status: 502 };
-        logger.error({ err, agentId: turn.agentId, conversationId, messageId: assistantId }, 'agent failed');
-      }
-    } finally {
-      flushes.cancel(assistantId);
-    }
-
-    const status: MessageStatus = turn.signal.aborted ? 'stopped' : failure ? 'error' : 'complete';
-    if (failure) emit({ ...stamp(), event: 'error', ...failure });
-    // The final state is stored before `message_end` is sent, so a client that reads the
-    // message right after the stream ends finds it complete.
-    await flushing;
-    const endId = lastEventId + 1;
-    const saved = await store.messages
-      .update(assistantId, {
-        content: text,
-        status,
-        usage,
-        citations,
-        error: failure?.message ?? null,
-        lastEventId: endId,
-        updatedAt: Date.now(),
-      })
-      .catch((err: unknown) => {
-        logger.error({ err, conversationId, messageId: assistantId }, 'storing the final message failed');
-        return undefined;
-      });
-    observer.onTurnEnded(turn.agentId, status, usage, performance.now() - startedAt);
-    emit({
-      ...stamp(),
-      event: 'message_end',
-      status,
-      metadata: toDifyMetadata(saved?.usage ?? usage, saved?.citations ?? citations),
-    });
-    streamLog.close(assistantId);
-    return saved;
   }
 
   async function loadContext(conversationId: string, current: MessageRecord, turnFiles: FileRecord[]) {
@@ -441,8 +522,16 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
   };
 }
 
-async function* numbered(entries: AsyncIterable<{ id: number; data: StreamEvent }>): AsyncGenerator<StreamEvent> {
-  for await (const { data } of entries) yield data;
+/**
+ * The live events as the log holds them (already numbered): its entries' data, mapped without a
+ * generator of our own, so a reader waiting for the next event costs one wait (see MappedStream).
+ */
+function numbered(entries: AsyncIterable<StreamEntry<StreamEvent>>): AsyncIterable<StreamEvent> {
+  return MappedStream.of(entries, dataOf);
+}
+
+function dataOf(entry: StreamEntry<StreamEvent>): StreamEvent {
+  return entry.data;
 }
 
 async function* singleEvent(event: StreamEvent): AsyncGenerator<StreamEvent> {
@@ -452,6 +541,8 @@ async function* singleEvent(event: StreamEvent): AsyncGenerator<StreamEvent> {
 async function* emptyStream(): AsyncGenerator<StreamEvent> {
   return;
 }
+
+function ignore(): void {}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -463,32 +554,4 @@ function nameFromQuery(query: string): string {
 
 function toAgentFile(f: FileRecord): AgentFile {
   return { id: f.id, name: f.name, mimeType: f.mimeType, text: f.text, upstreamIds: f.upstreamIds };
-}
-
-/**
- * One timer for every streaming answer instead of one per turn: each tick runs the flush of
- * every answer that changed since the previous tick, so no answer is more than `intervalMs`
- * behind in the store. The timer only runs while some answer is waiting to be flushed.
- */
-function createFlushScheduler(intervalMs: number) {
-  const pending = new Map<string, () => void>();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  const tick = () => {
-    const due = [...pending.values()];
-    pending.clear();
-    for (const flush of due) flush();
-    if (pending.size === 0 && timer) {
-      clearInterval(timer);
-      timer = undefined;
-    }
-  };
-  return {
-    mark(key: string, flush: () => void) {
-      pending.set(key, flush);
-      timer ??= setInterval(tick, intervalMs);
-    },
-    cancel(key: string) {
-      pending.delete(key);
-    },
-  };
 }
