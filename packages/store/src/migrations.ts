@@ -121,6 +121,20 @@ function migrations(t: ColumnTypes): Record<string, Migration> {
           .execute();
       },
     },
+    // Most conversations have no manager: indexing only those that do saves every new
+    // conversation an index write. A query for `manager_id = ?` implies `manager_id IS NOT
+    // NULL`, so SQLite and PostgreSQL both still use the index for it.
+    '0003_conversations_manager_partial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.dropIndex('conversations_manager_updated').execute();
+        await db.schema
+          .createIndex('conversations_manager_updated')
+          .on('conversations')
+          .columns(['manager_id', 'updated_at desc', 'id desc'])
+          .where(sql.ref('manager_id'), 'is not', null)
+          .execute();
+      },
+    },
   };
 }
 

@@ -80,7 +80,7 @@ describe.skipIf(!url)('PostgreSQL store', () => {
         'conversations', 'files', 'kysely_migration', 'kysely_migration_lock', 'messages',
       ]);
       const applied = await admin!.query(`select name from "${schema}".kysely_migration`);
-      expect(applied.rows).toEqual([{ name: '0001_initial' }, { name: '0002_files_owner_content_unique' }]);
+      expect(applied.rows).toEqual([{ name: '0001_initial' }, { name: '0002_files_owner_content_unique' }, { name: '0003_conversations_manager_partial' }]);
       await dropSchema(schema);
     });
 

@@ -10,7 +10,7 @@ export interface MemoryStreamLogOptions {
 interface StreamState<T> {
   events: T[];
   open: boolean;
-  wake: Set<() => void>;
+  wake: Set<Waiter>;
 }
 
 export function createMemoryStreamLog<T>(options: MemoryStreamLogOptions = {}): StreamLog<T> {
@@ -31,7 +31,7 @@ export function createMemoryStreamLog<T>(options: MemoryStreamLogOptions = {}): 
     if (state.wake.size === 0) return;
     const waiters = [...state.wake];
     state.wake.clear();
-    for (const w of waiters) w();
+    for (const w of waiters) w.wake();
   };
 
   return {
@@ -88,16 +88,32 @@ async function* follow<T>(state: StreamState<T>, afterId: number, signal?: Abort
     }
     if (!state.open) return;
     await new Promise<void>((resolve) => {
-      const onAbort = () => {
-        state.wake.delete(wake);
-        resolve();
-      };
-      const wake = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      state.wake.add(wake);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const waiter = new Waiter(state.wake, signal, resolve);
+      state.wake.add(waiter);
+      signal?.addEventListener('abort', waiter, { once: true });
     });
+  }
+}
+
+/**
+ * A reader waiting for the next event: woken by an append or the close (`wake`), or by its
+ * signal (`handleEvent`, as an EventListener object). An object rather than two closures: one
+ * is alive per open stream, and under tsx each named closure carries a dictionary for its name.
+ */
+class Waiter {
+  constructor(
+    private readonly waiters: Set<Waiter>,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: () => void,
+  ) {}
+
+  wake(): void {
+    this.signal?.removeEventListener('abort', this);
+    this.resolve();
+  }
+
+  handleEvent(): void {
+    this.waiters.delete(this);
+    this.resolve();
   }
 }
