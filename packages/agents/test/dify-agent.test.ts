@@ -1,10 +1,9 @@
-import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDifyAgent, UpstreamError, type AgentEvent, type AgentFile } from '../src/index.ts';
 import { difyAnswer, startFakeDify, type FakeDify } from '@colloquy/testing';
 import { sseData } from '@colloquy/testing';
 import { waitFor } from '@colloquy/testing';
-import { collect, FAST, file, settle, turn } from './helpers.ts';
+import { collect, FAST, file, runUntilStopped, settle, turn } from './helpers.ts';
 
 let dify: FakeDify;
 beforeEach(async () => {
@@ -171,21 +170,7 @@ describe('dify agent', () => {
 
   it('stop aborts the upstream request within 100 ms and calls the stop endpoint with the task id', async () => {
     dify.chatScripts.push({ chunks: difyAnswer({ taskId: 'task-42', deltas: ['One ', 'two '], noEnd: true }), stall: 'after-chunks' });
-    const controller = new AbortController();
-    const events: AgentEvent[] = [];
-    let stoppedAt = 0;
-    let error: unknown;
-    try {
-      for await (const event of agentFor(dify).run(turn('Count', [], { signal: controller.signal }))) {
-        events.push(event);
-        if (event.event === 'message' && event.answer === 'two ') {
-          stoppedAt = performance.now();
-          controller.abort();
-        }
-      }
-    } catch (err) {
-      error = err;
-    }
+    const { events, error, stoppedAt } = await runUntilStopped(agentFor(dify), 'Count', (e) => e.event === 'message' && e.answer === 'two ');
     expect((error as Error).name).toBe('AbortError');
     expect(events.filter((e) => e.event === 'message')).toHaveLength(2);
 

@@ -48,6 +48,34 @@ export async function settle(agent: Agent, t: AgentTurn): Promise<{ events: Agen
   return { events, deltas, error };
 }
 
+/**
+ * Runs a turn and aborts it once `stopAfter` says so (the turn's signal is supplied here):
+ * every event before the stop, the error the run ended with, and when the stop happened
+ * (performance.now(), to time how fast the upstream connection closes).
+ */
+export async function runUntilStopped(
+  agent: Agent,
+  query: string,
+  stopAfter: (event: AgentEvent) => boolean,
+): Promise<{ events: AgentEvent[]; error: unknown; stoppedAt: number }> {
+  const controller = new AbortController();
+  const events: AgentEvent[] = [];
+  let stoppedAt = 0;
+  let error: unknown;
+  try {
+    for await (const event of agent.run(turn(query, [], { signal: controller.signal }))) {
+      events.push(event);
+      if (stopAfter(event)) {
+        stoppedAt = performance.now();
+        controller.abort();
+      }
+    }
+  } catch (err) {
+    error = err;
+  }
+  return { events, error, stoppedAt };
+}
+
 /** Small limits so timeout and retry tests stay fast; pings off unless a test asks for them. */
 export const FAST = {
   firstByteTimeoutMs: 2000,

@@ -1,11 +1,10 @@
-import { performance } from 'node:perf_hooks';
 import { Agent as UndiciAgent, type Dispatcher } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createOpenAIAgent, UpstreamError, type AgentEvent, type OpenAIAgentOptions } from '../src/index.ts';
+import { createOpenAIAgent, UpstreamError, type OpenAIAgentOptions } from '../src/index.ts';
 import { OPENAI_MODEL, openaiAnswer, startFakeOpenAI, type FakeOpenAI } from '@colloquy/testing';
 import { sseData } from '@colloquy/testing';
 import { waitFor } from '@colloquy/testing';
-import { collect, FAST, file, settle, turn } from './helpers.ts';
+import { collect, FAST, file, runUntilStopped, settle, turn } from './helpers.ts';
 
 let openai: FakeOpenAI;
 beforeEach(async () => {
@@ -140,21 +139,7 @@ describe('openai agent', () => {
 
   it('stop aborts the upstream request within 100 ms', async () => {
     openai.chatScripts.push({ chunks: openaiAnswer({ deltas: ['One ', 'two '], noEnd: true }), stall: 'after-chunks' });
-    const controller = new AbortController();
-    const events: AgentEvent[] = [];
-    let stoppedAt = 0;
-    let error: unknown;
-    try {
-      for await (const event of agentFor(openai).run(turn('Count', [], { signal: controller.signal }))) {
-        events.push(event);
-        if (event.event === 'message' && event.answer === 'two ') {
-          stoppedAt = performance.now();
-          controller.abort();
-        }
-      }
-    } catch (err) {
-      error = err;
-    }
+    const { events, error, stoppedAt } = await runUntilStopped(agentFor(openai), 'Count', (e) => e.event === 'message' && e.answer === 'two ');
     expect((error as Error).name).toBe('AbortError');
     const chat = openai.chats()[0]!;
     await waitFor(() => chat.closedAt !== undefined);
