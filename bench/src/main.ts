@@ -19,6 +19,7 @@ import { runOpenStreams } from './scenarios/s3-open-streams.ts';
 import { runRelay } from './scenarios/s4-relay.ts';
 import { runStore } from './scenarios/s5-store.ts';
 import { benchDir, repoRoot, startColloquy, startFloor, startMock, startPeer } from './lib/targets.ts';
+import { loadSqliteDriver, SQLITE_DRIVER_CHOICES, type SqliteDriverChoice } from '@colloquy/store';
 
 export interface ModeParams {
   s1: { runs: number; perRun: number; warmup: number };
@@ -73,6 +74,13 @@ async function main(): Promise<void> {
   const onlyArg = arg('only');
   const only = onlyArg ? new Set(onlyArg.split(',').map((s) => s.trim())) : undefined;
   const want = (s: string) => !only || only.has(s);
+  // `--sqlite-driver=libsql` (or SQLITE_DRIVER): the SQLite driver of every Colloquy child and of scenario 5.
+  const sqliteDriver = arg('sqlite-driver') ?? process.env.SQLITE_DRIVER ?? 'auto';
+  if (!(SQLITE_DRIVER_CHOICES as readonly string[]).includes(sqliteDriver)) {
+    throw new Error(`--sqlite-driver must be one of ${SQLITE_DRIVER_CHOICES.join(', ')}`);
+  }
+  process.env.SQLITE_DRIVER = sqliteDriver;
+  const sqliteDriverName = (await loadSqliteDriver(sqliteDriver as SqliteDriverChoice)).name;
   if (arg('profile') !== undefined) {
     await runProfiles({ full, log, only });
     return;
@@ -80,7 +88,9 @@ async function main(): Promise<void> {
 
   const startedAt = new Date();
   const load0 = os.loadavg();
-  log(`colloquy bench: ${mode} mode${only ? ` (scenarios ${[...only].join(',')})` : ''}; load average ${load0.map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `colloquy bench: ${mode} mode${only ? ` (scenarios ${[...only].join(',')})` : ''}; SQLite on ${sqliteDriverName}; load average ${load0.map((l) => l.toFixed(2)).join(' ')}`,
+  );
   const report: BenchReport = {
     mode,
     startedAt: startedAt.toISOString(),
@@ -88,6 +98,7 @@ async function main(): Promise<void> {
     loadBefore: load0,
     loadAfter: [],
     git: gitState(),
+    sqliteDriver: sqliteDriverName,
     params,
   };
 
@@ -156,7 +167,7 @@ async function main(): Promise<void> {
     }
     if (want('5')) {
       log(`scenario 5: store with ${params.s5.conversations.toLocaleString('en-US')} conversations`);
-      report.store = await runStore({ ...params.s5, mockUrl: mock.url, log });
+      report.store = await runStore({ ...params.s5, mockUrl: mock.url, sqliteDriver: sqliteDriver as SqliteDriverChoice, log });
     }
   } finally {
     await peer?.stop();

@@ -5,6 +5,7 @@ import type { LoadResult } from './scenarios/s2-load.ts';
 import type { StreamsResult } from './scenarios/s3-open-streams.ts';
 import type { RelayResult } from './scenarios/s4-relay.ts';
 import type { StoreResult } from './scenarios/s5-store.ts';
+import type { SqliteDriverName } from '@colloquy/store';
 import { fmtBytes, fmtInt, fmtMs, fmtRatio, type RunsSummary } from './lib/stats.ts';
 
 export interface BenchReport {
@@ -15,6 +16,8 @@ export interface BenchReport {
   loadBefore: number[];
   loadAfter: number[];
   git: { commit: string; dirty: boolean };
+  /** The SQLite driver Colloquy ran on (absent in runs from before SQLITE_DRIVER: better-sqlite3). */
+  sqliteDriver?: SqliteDriverName;
   params: ModeParams;
   peerError?: string;
   /** Scenarios re-run later (`--only=… --write`) whose figures replaced this run's. */
@@ -144,7 +147,7 @@ function renderRun(r: BenchReport): string[] {
   L.push(
     row([
       'setup',
-      'load generator, mock upstreams, floor, peer and Colloquy all on this machine, each its own process; Colloquy runs as `node --import tsx apps/server/src/main.ts` with LOG_LEVEL=warn, SQLite in a temp DATA_DIR, rate limit and per-user turn limit off',
+      `load generator, mock upstreams, floor, peer and Colloquy all on this machine, each its own process; Colloquy runs as \`node --import tsx apps/server/src/main.ts\` with LOG_LEVEL=warn, SQLite (${r.sqliteDriver ?? 'better-sqlite3'}) in a temp DATA_DIR, rate limit and per-user turn limit off`,
     ]),
   );
   L.push('');
@@ -321,7 +324,7 @@ function relaySection(L: string[], s: RelayResult): void {
 function storeSection(L: string[], s: StoreResult, mode: string): void {
   L.push('## 5. Store (SQLite)', '');
   L.push(
-    `${fmtInt(s.conversations)} conversations and ${fmtInt(s.messages)} messages (10 per conversation) for ${fmtInt(s.users)} users; one user owns ${fmtInt(s.heavyUserConversations)} of them${mode === 'quick' ? ' (quick mode: a tenth of the 100,000 / 1,000,000 of `--full`)' : ''}. Seeded in ${(s.seedMs / 1000).toFixed(1)} s with raw better-sqlite3 inserts into the store's own schema (migrated by openSqliteStore); file ${fmtBytes(s.fileBytes)}. Store calls timed sequentially on openSqliteStore's Store; HTTP calls through a Colloquy child on the same file.`,
+    `${fmtInt(s.conversations)} conversations and ${fmtInt(s.messages)} messages (10 per conversation) for ${fmtInt(s.users)} users; one user owns ${fmtInt(s.heavyUserConversations)} of them${mode === 'quick' ? ' (quick mode: a tenth of the 100,000 / 1,000,000 of `--full`)' : ''}. Seeded in ${(s.seedMs / 1000).toFixed(1)} s with raw ${s.driver ?? 'better-sqlite3'} inserts into the store's own schema (migrated by openSqliteStore); file ${fmtBytes(s.fileBytes)}. Store calls timed sequentially on openSqliteStore's Store; HTTP calls through a Colloquy child on the same file.`,
     '',
   );
   L.push(row(['operation', 'layer', 'n', 'p50 ms', 'p99 ms']), row(['---', '---', '---:', '---:', '---:']));

@@ -1,7 +1,8 @@
 /**
  * Colloquy's server as one prebuilt JS file (esbuild), to compare with running it through
  * `node --import tsx` (how `pnpm start` runs it): tsx transpiles each module once as it is
- * loaded, so at steady state the two should not differ. better-sqlite3 (native) stays external.
+ * loaded, so at steady state the two should not differ. The SQLite drivers (native addons) stay
+ * external, imported from where the store resolves them.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -12,7 +13,16 @@ import { repoRoot } from './targets.ts';
 export async function bundleServer(outDir: string): Promise<string> {
   const outfile = join(outDir, 'colloquy-server.mjs');
   const storeRequire = createRequire(join(repoRoot, 'packages', 'store', 'package.json'));
-  const sqlite = storeRequire.resolve('better-sqlite3');
+  // better-sqlite3 is optional: where it is not installed the bundle's import of it fails at run
+  // time as the store's does, and the store takes libsql.
+  const natives = new Map<string, string>();
+  for (const name of ['better-sqlite3', 'libsql']) {
+    try {
+      natives.set(name, storeRequire.resolve(name));
+    } catch {
+      natives.set(name, name);
+    }
+  }
   await build({
     entryPoints: [join(repoRoot, 'apps', 'server', 'src', 'main.ts')],
     bundle: true,
@@ -33,7 +43,7 @@ export async function bundleServer(outDir: string): Promise<string> {
       {
         name: 'native-external',
         setup(b) {
-          b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: sqlite, external: true }));
+          b.onResolve({ filter: /^(better-sqlite3|libsql)$/ }, (args) => ({ path: natives.get(args.path) ?? args.path, external: true }));
         },
       },
     ],

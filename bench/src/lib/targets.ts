@@ -145,6 +145,8 @@ export async function startColloquy(o: ColloquyOptions): Promise<Colloquy> {
       // Benchmarks drive one user hard: no per-minute or per-user concurrency limits.
       RATE_LIMIT_PER_MINUTE: '0',
       MAX_CONCURRENT_TURNS_PER_USER: '0',
+      // `--sqlite-driver` (main.ts) sets it: every Colloquy of a run uses the same SQLite driver.
+      ...(process.env.SQLITE_DRIVER ? { SQLITE_DRIVER: process.env.SQLITE_DRIVER } : {}),
       ...o.env,
     },
     readyUrl: `http://127.0.0.1:${port}/healthz`,

@@ -1,14 +1,14 @@
 /**
  * Scenario 5: the store at size. A SQLite file is created (and migrated) by @colloquy/store's
- * openSqliteStore, seeded with raw better-sqlite3 inserts (prepared statements, one transaction
- * per 100,000 rows, the store's own schema), reopened through openSqliteStore, and the listings
- * are timed on the Store interface; then end to end through a Colloquy child on that file.
+ * openSqliteStore, seeded with raw inserts through the store's SQLite driver (prepared
+ * statements, one transaction per 100,000 rows, the store's own schema), reopened through
+ * openSqliteStore, and the listings are timed on the Store interface; then end to end through a
+ * Colloquy child on that file. The driver is the run's SQLITE_DRIVER (`--sqlite-driver`).
  */
 import { statSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { openSqliteStore, type Store } from '@colloquy/store';
+import { loadSqliteDriver, openSqliteStore, type SqliteDriverChoice, type SqliteDriverName, type Store } from '@colloquy/store';
 import { fetchText, keepAliveAgent } from '../lib/http.ts';
 import { summarize, type Summary } from '../lib/stats.ts';
 import { startColloquy } from '../lib/targets.ts';
@@ -27,6 +27,8 @@ export interface StoreResult {
   heavyUserConversations: number;
   seedMs: number;
   fileBytes: number;
+  /** The SQLite driver the store (and the seeding) ran on; absent in results from before SQLITE_DRIVER (better-sqlite3). */
+  driver?: SqliteDriverName;
   ops: StoreOp[];
 }
 
@@ -38,25 +40,27 @@ export async function runStore(opts: {
   samples: number;
   httpSamples: number;
   mockUrl: string;
+  sqliteDriver: SqliteDriverChoice;
   log: (s: string) => void;
 }): Promise<StoreResult> {
+  const driver = opts.sqliteDriver;
   const dir = mkdtempSync(join(tmpdir(), 'colloquy-bench-store-'));
   const filename = join(dir, 'colloquy.sqlite');
   try {
     // Schema through the store's own migrations.
-    await (await openSqliteStore({ filename })).close();
+    await (await openSqliteStore({ filename, driver })).close();
     const nConv = opts.conversations;
     const nMsg = nConv * MESSAGES_PER_CONVERSATION;
     // A tenth of the conversations belong to one heavy user; the rest spread over USERS users.
     const heavy = Math.floor(nConv / 10);
     const userOf = (i: number) => (i < heavy ? 'heavy' : `user-${String(i % USERS).padStart(4, '0')}`);
     const t0 = performance.now();
-    seed(filename, nConv, userOf, opts.log);
+    await seed(filename, driver, nConv, userOf, opts.log);
     const seedMs = performance.now() - t0;
     const fileBytes = statSync(filename).size;
     opts.log(`  scenario 5: seeded ${nConv.toLocaleString('en-US')} conversations / ${nMsg.toLocaleString('en-US')} messages in ${(seedMs / 1000).toFixed(1)} s (${(fileBytes / 1e6).toFixed(0)} MB)`);
 
-    const store = await openSqliteStore({ filename });
+    const store = await openSqliteStore({ filename, driver });
     const ops: StoreOp[] = [];
     try {
       const rnd = (k: number) => Math.floor(Math.random() * k);
@@ -107,7 +111,7 @@ export async function runStore(opts: {
     }
 
     // End to end: the same listings through a Colloquy child serving that file.
-    const colloquy = await startColloquy({ mockUrl: opts.mockUrl, env: { DATABASE_URL: filename } });
+    const colloquy = await startColloquy({ mockUrl: opts.mockUrl, env: { DATABASE_URL: filename, SQLITE_DRIVER: driver } });
     try {
       const agent = keepAliveAgent(1);
       const http = async (id: string, label: string, url: () => string) => {
@@ -129,7 +133,7 @@ export async function runStore(opts: {
     } finally {
       await colloquy.dispose();
     }
-    return { conversations: nConv, messages: nMsg, users: USERS + 1, heavyUserConversations: heavy, seedMs, fileBytes, ops };
+    return { conversations: nConv, messages: nMsg, users: USERS + 1, heavyUserConversations: heavy, seedMs, fileBytes, driver: (await loadSqliteDriver(driver)).name, ops };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -172,9 +176,8 @@ export async function turnStoreCalls(store: Store, id: string): Promise<void> {
 }
 
 /** Raw inserts in the store's schema: 100,000 rows per transaction. */
-function seed(filename: string, nConv: number, userOf: (i: number) => string, log: (s: string) => void): void {
-  const db = new BetterSqlite3(filename);
-  db.pragma('journal_mode = WAL');
+async function seed(filename: string, driver: SqliteDriverChoice, nConv: number, userOf: (i: number) => string, log: (s: string) => void): Promise<void> {
+  const db = (await loadSqliteDriver(driver)).open(filename);
   db.pragma('synchronous = OFF');
   const insConv = db.prepare(
     'INSERT INTO conversations (id, user_id, agent_id, name, manager_id, upstream_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -186,15 +189,17 @@ function seed(filename: string, nConv: number, userOf: (i: number) => string, lo
   const question = 'How do I configure the refund policy for digital goods in the EU store?';
   const answer = 'Refunds for digital goods in the EU follow the 14-day withdrawal right unless the customer waived it when the download started. '.repeat(2);
   const usage = JSON.stringify({ promptTokens: 40, completionTokens: 60, totalTokens: 100 });
-  const batch = db.transaction((from: number, to: number) => {
+  const batch = (from: number, to: number) => {
+    db.exec('BEGIN');
+    try {
     for (let i = from; i < to; i++) {
       // Conversations were used in random order: updated_at is not the insertion order.
       const created = base + i * 1000;
       const updated = created + Math.floor(Math.random() * 30 * 24 * 3600_000);
-      insConv.run(`conv-${i}`, userOf(i), 'openai', `Conversation ${i}`, i % 7 === 0 ? 'team-a' : null, null, created, updated);
+      insConv.run([`conv-${i}`, userOf(i), 'openai', `Conversation ${i}`, i % 7 === 0 ? 'team-a' : null, null, created, updated]);
       for (let m = 0; m < MESSAGES_PER_CONVERSATION; m++) {
         const user = m % 2 === 0;
-        insMsg.run(
+        insMsg.run([
           `msg-${i}-${m}`,
           `conv-${i}`,
           user ? 'user' : 'assistant',
@@ -207,10 +212,15 @@ function seed(filename: string, nConv: number, userOf: (i: number) => string, lo
           user ? 0 : 12,
           created + m * 1000,
           created + m * 1000,
-        );
+        ]);
       }
     }
-  });
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+    db.exec('COMMIT');
+  };
   const step = Math.max(1, Math.floor(100_000 / MESSAGES_PER_CONVERSATION));
   for (let from = 0; from < nConv; from += step) {
     batch(from, Math.min(nConv, from + step));

@@ -21,7 +21,7 @@ import type {
  */
 export function createKyselyStore(
   db: Kysely<Database>,
-  kind: Store['kind'],
+  { kind, driver }: Pick<Store, 'kind' | 'driver'>,
   onClose: () => Promise<void>,
 ): Store {
   // The statements every conversation turn runs, compiled once (see reusableQuery).
@@ -59,6 +59,7 @@ export function createKyselyStore(
 
   return {
     kind,
+    driver,
     conversations: {
       async get(id) {
         const row = await first(hot.conversationById(id));

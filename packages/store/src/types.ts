@@ -153,8 +153,12 @@ export interface FileStore {
   countBySha256(sha256: string): Promise<number>;
 }
 
+/** The library the store talks to its database through (see sqlite/sqlite-driver.ts). */
+export type StoreDriver = 'better-sqlite3' | 'libsql' | 'pg';
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  readonly driver: StoreDriver;
   conversations: ConversationStore;
   messages: MessageStore;
   files: FileStore;

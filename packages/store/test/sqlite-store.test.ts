@@ -2,25 +2,99 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../src/index.ts';
+import { loadSqliteDriver, openSqliteStore, openStore, SQLITE_DRIVERS, type SqliteDriverName } from '../src/index.ts';
 import { runStoreContract } from './store-contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'colloquy-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
+const freshFile = () => join(dir, `db-${n++}.sqlite`);
 
-runStoreContract('sqlite file', () => openSqliteStore({ filename: join(dir, `db-${n++}.sqlite`) }));
+const inCi = process.env.CI === 'true';
 
-describe('sqlite specifics', () => {
-  it('keeps data across reopen and applies migrations once', async () => {
-    const filename = join(dir, 'reopen.sqlite');
-    const a = await openSqliteStore({ filename });
-    await a.conversations.create({
-      id: 'x', userId: 'u', agentId: 'local', name: 'n', managerId: null, upstreamId: null, createdAt: 1, updatedAt: 1,
+/** Whether a driver's native binding loads here (better-sqlite3 may have failed to build). */
+async function loads(driver: SqliteDriverName): Promise<string | undefined> {
+  try {
+    await loadSqliteDriver(driver);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+for (const driver of SQLITE_DRIVERS) {
+  const missing = await loads(driver);
+  if (missing && inCi) {
+    // CI builds better-sqlite3 (and libsql always installs): a driver missing there is a failure.
+    describe(`SQLite store on ${driver}`, () => {
+      it('has its driver in CI', () => {
+        throw new Error(missing);
+      });
     });
-    await a.close();
-    const b = await openSqliteStore({ filename });
-    expect((await b.conversations.get('x'))?.name).toBe('n');
-    await b.close();
+    continue;
+  }
+  if (missing) console.warn(`[store] SQLite contract tests on ${driver} SKIPPED: ${missing}`);
+
+  describe.skipIf(missing !== undefined)(`SQLite store on ${driver}`, () => {
+    runStoreContract(`sqlite file (${driver})`, () => openSqliteStore({ filename: freshFile(), driver }));
+
+    it('names its driver', async () => {
+      const store = await openSqliteStore({ filename: freshFile(), driver });
+      expect([store.kind, store.driver]).toEqual(['sqlite', driver]);
+      await store.close();
+    });
+
+    it('keeps data across reopen and applies migrations once', async () => {
+      const filename = freshFile();
+      const a = await openSqliteStore({ filename, driver });
+      await a.conversations.create({
+        id: 'x', userId: 'u', agentId: 'local', name: 'n', managerId: null, upstreamId: null, createdAt: 1, updatedAt: 1,
+      });
+      await a.close();
+      const b = await openSqliteStore({ filename, driver });
+      expect((await b.conversations.get('x'))?.name).toBe('n');
+      await b.close();
+    });
+
+    it('opens connections with WAL, foreign keys, synchronous NORMAL and a 5 s busy timeout', async () => {
+      const sqlite = (await loadSqliteDriver(driver)).open(freshFile());
+      try {
+        expect(sqlite.pragma('journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+        expect(sqlite.pragma('foreign_keys')).toEqual([{ foreign_keys: 1 }]);
+        expect(sqlite.pragma('synchronous')).toEqual([{ synchronous: 1 }]);
+        expect(sqlite.pragma('busy_timeout')).toEqual([{ timeout: 5000 }]);
+      } finally {
+        sqlite.close();
+      }
+    });
+  });
+}
+
+const bothLoad = (await loads('better-sqlite3')) === undefined && (await loads('libsql')) === undefined;
+
+describe.skipIf(!bothLoad)('the two drivers share one file format', () => {
+  it('a file written through better-sqlite3 is read and written through libsql, and back', async () => {
+    const filename = freshFile();
+    const conversation = (id: string, name: string) => ({
+      id, userId: 'u', agentId: 'local', name, managerId: null, upstreamId: null, createdAt: 1, updatedAt: 1,
+    });
+    const first = await openSqliteStore({ filename, driver: 'better-sqlite3' });
+    await first.conversations.create(conversation('a', 'by better-sqlite3'));
+    await first.close();
+    const second = await openSqliteStore({ filename, driver: 'libsql' });
+    expect((await second.conversations.get('a'))?.name).toBe('by better-sqlite3');
+    await second.conversations.create(conversation('b', 'by libsql'));
+    await second.close();
+    const third = await openSqliteStore({ filename, driver: 'better-sqlite3' });
+    expect((await third.conversations.list({ userId: 'u', limit: 10 })).map((c) => c.name).sort()).toEqual(['by better-sqlite3', 'by libsql']);
+    await third.close();
+  });
+});
+
+describe('openStore with a SQLite URL', () => {
+  it('passes SQLITE_DRIVER through', async () => {
+    const store = await openStore(`sqlite:${freshFile()}`, { sqliteDriver: 'libsql' });
+    expect(store.driver).toBe('libsql');
+    await store.close();
   });
 });

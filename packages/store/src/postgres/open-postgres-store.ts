@@ -69,7 +69,7 @@ export async function openPostgresStore({ connectionString, schema, poolSize = 1
     await db.destroy();
     throw err;
   }
-  return createKyselyStore(db, 'postgres', () => db.destroy());
+  return createKyselyStore(db, { kind: 'postgres', driver: 'pg' }, () => db.destroy());
 }
 
 function quoteIdent(name: string): string {

@@ -1,27 +1,27 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { createKyselyStore } from '../kysely-store.ts';
 import type { Store } from '../types.ts';
 import { migrationProvider, sqliteColumnTypes } from '../migrations.ts';
 import type { Database } from '../schema.ts';
+import { loadSqliteDriver, type SqliteConnection, type SqliteDriverChoice } from './sqlite-driver.ts';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; ':memory:' for a throwaway database. */
   filename: string;
+  /** SQLITE_DRIVER: `auto` (default) takes better-sqlite3 when its native binding loads, else libsql. */
+  driver?: SqliteDriverChoice;
+  /** Told, under `auto`, why better-sqlite3 was not taken. */
+  onFallback?: (reason: string) => void;
 }
 
 /** Opens (creating if needed) a SQLite database file, migrates it and returns the Store. */
-export async function openSqliteStore({ filename }: SqliteStoreOptions): Promise<Store> {
+export async function openSqliteStore({ filename, driver: choice = 'auto', onFallback }: SqliteStoreOptions): Promise<Store> {
+  const driver = await loadSqliteDriver(choice);
+  if (driver.fallbackReason !== undefined) onFallback?.(driver.fallbackReason);
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
-  const sqlite = new BetterSqlite3(filename);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('foreign_keys = ON');
-  // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the
-  // last commits, which is the usual trade-off for a gateway's write rate.
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
+  const sqlite = driver.open(filename);
 
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const { error, results } = await new Migrator({ db, provider: migrationProvider(sqliteColumnTypes) }).migrateToLatest();
@@ -31,7 +31,7 @@ export async function openSqliteStore({ filename }: SqliteStoreOptions): Promise
     const reason = error instanceof Error ? error.message : String(error ?? failed?.migrationName);
     throw new Error(`SQLite migration failed: ${reason}`);
   }
-  return createKyselyStore(db, 'sqlite', () => db.destroy());
+  return createKyselyStore(db, { kind: 'sqlite', driver: driver.name }, () => db.destroy());
 }
 
 /** Distinct SQL texts kept prepared; the store issues a few dozen. */
@@ -43,7 +43,7 @@ const STATEMENT_CACHE_SIZE = 256;
  * statements every time. Statements are kept by SQL text, least recently used dropped first.
  * `iterate` (streaming) gets a fresh statement, since a statement is busy while iterated.
  */
-function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(sqlite: SqliteConnection): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
     close: () => sqlite.close(),
@@ -58,7 +58,7 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
           reader: stmt.reader,
           all: (parameters) => stmt.all(parameters),
           run: (parameters) => stmt.run(parameters),
-          iterate: (parameters) => sqlite.prepare(sql).iterate(parameters) as IterableIterator<unknown>,
+          iterate: (parameters) => sqlite.prepare(sql).iterate(parameters),
         };
         if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
       }
