@@ -1,5 +1,6 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { SQLITE_DRIVER_CHOICES, type SqliteDriverChoice } from '@colloquy/store';
 import { z } from 'zod';
 import { readConfigFile, resolveAgents, type AgentConfig, type ConfigFile, type UpstreamDefaults } from './agents-config.ts';
 import { ApiKeyConfigError, mergeApiKeys, parseApiKeys, type ApiKeyEntry } from './security/api-keys.ts';
@@ -28,6 +29,7 @@ const envSchema = z.object({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: z.string().trim().min(1).optional(),
+  SQLITE_DRIVER: z.enum(SQLITE_DRIVER_CHOICES).default('auto'),
   REDIS_URL: z.string().trim().url().optional(),
   UPLOAD_ROOTS: z.string().trim().min(1).optional(),
   DEFAULT_USER: z.string().trim().min(1).max(128).default('default'),
@@ -71,6 +73,8 @@ export interface ServerConfig {
   host: string;
   dataDir: string;
   databaseUrl: string;
+  /** Library for a SQLite database: `auto` takes better-sqlite3 when its native binding loads, else libsql. */
+  sqliteDriver: SqliteDriverChoice;
   uploadRoots: string[];
   defaultUser: string;
   defaultResponseMode: 'blocking' | 'streaming';
@@ -184,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     host: e.HOST,
     dataDir,
     databaseUrl: e.DATABASE_URL ?? join(dataDir, 'colloquy.sqlite'),
+    sqliteDriver: e.SQLITE_DRIVER,
     uploadRoots,
     defaultUser: e.DEFAULT_USER,
     defaultResponseMode: e.DEFAULT_RESPONSE_MODE,

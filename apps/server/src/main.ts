@@ -1,3 +1,4 @@
+import { SqliteDriverError } from '@colloquy/store';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './observability/logging.ts';
 import { startServer } from './server.ts';
@@ -11,7 +12,8 @@ async function main(): Promise<void> {
   const running = await startServer(config, { logger });
   // The start-up line is written at any level but `silent` (tools wait for it to learn the URL).
   const startup = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
-  startup.info({ url: running.url, dataDir: config.dataDir, store: running.services.store.kind }, `listening on ${running.url}`);
+  const { kind, driver } = running.services.store;
+  startup.info({ url: running.url, dataDir: config.dataDir, store: kind, storeDriver: driver }, `listening on ${running.url} (${kind} via ${driver})`);
 
   let signals = 0;
   const shutdown = (signal: string) => {
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   // Before the configuration is read there is no configured logger: log at the default level.
   const logger = createLogger('info');
-  if (err instanceof ConfigError) logger.fatal(err.message);
+  if (err instanceof ConfigError || err instanceof SqliteDriverError) logger.fatal(err.message);
   else logger.fatal({ err }, 'start-up failed');
   process.exit(1);
 });

@@ -47,7 +47,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   for (const warning of securityWarnings(config)) logger.warn(warning);
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, {
+    sqliteDriver: config.sqliteDriver,
+    onSqliteFallback: (reason) => logger.info({ reason }, 'better-sqlite3 is not loadable here; SQLite runs on libsql (see SQLITE_DRIVER)'),
+  });
   const services = createServices({
     config: {
       defaultUser: config.defaultUser,

@@ -48,6 +48,7 @@ export function healthRoutes(options: HealthOptions): Router {
     const body: Readiness = {
       status: ready ? 'ok' : options.isDraining() ? 'draining' : 'unavailable',
       store: storeOk ? 'ok' : 'unreachable',
+      storeDriver: services.store.driver,
       agents: Object.fromEntries(agentResults.map(([id, ok]) => [id, ok ? 'ok' : 'unreachable'])),
     };
     res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json(body);
