@@ -135,8 +135,12 @@ function configure(sqlite: SqliteConnection): SqliteConnection {
   }
 }
 
-/** The first line of an error's message: the addon loaders' messages run on with require stacks. */
+/**
+ * The first line of an error's message (the addon loaders' messages run on with require stacks
+ * and every path tried), and the line after it when the first ends in a colon ("Tried:").
+ */
 function reasonOf(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.split('\n')[0]?.trim() || 'unknown error';
+  const lines = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter(Boolean);
+  const [first = 'unknown error', second] = lines;
+  return first.endsWith(':') && second ? `${first} ${second}` : first;
 }
