@@ -15,4 +15,4 @@ export {
   type SqliteDriverName,
 } from './sqlite/sqlite-driver.ts';
 export { openPostgresStore, type PostgresStoreOptions } from './postgres/open-postgres-store.ts';
-export { openStore, type OpenStoreOptions } from './open-store.ts';
+export { openStore, STORE_DRIVERS, type OpenStoreOptions } from './open-store.ts';

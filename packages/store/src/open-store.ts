@@ -1,7 +1,10 @@
 import { openPostgresStore } from './postgres/open-postgres-store.ts';
 import { openSqliteStore } from './sqlite/open-sqlite-store.ts';
-import type { SqliteDriverChoice } from './sqlite/sqlite-driver.ts';
-import type { Store } from './types.ts';
+import { SQLITE_DRIVERS, type SqliteDriverChoice } from './sqlite/sqlite-driver.ts';
+import type { Store, StoreDriver } from './types.ts';
+
+/** Every value of Store.driver. */
+export const STORE_DRIVERS = [...SQLITE_DRIVERS, 'pg'] as const satisfies readonly StoreDriver[];
 
 export interface OpenStoreOptions {
   /** SQLITE_DRIVER for a SQLite URL (ignored for PostgreSQL); `auto` by default. */

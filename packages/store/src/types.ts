@@ -1,3 +1,5 @@
+import type { SqliteDriverName } from './sqlite/sqlite-driver.ts';
+
 /**
  * Persistence contract. Every implementation (SQLite today, PostgreSQL next) must pass
  * `runStoreContract` in ./contract. Timestamps are epoch milliseconds; JSON columns are
@@ -154,7 +156,7 @@ export interface FileStore {
 }
 
 /** The library the store talks to its database through (see sqlite/sqlite-driver.ts). */
-export type StoreDriver = 'better-sqlite3' | 'libsql' | 'pg';
+export type StoreDriver = SqliteDriverName | 'pg';
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';

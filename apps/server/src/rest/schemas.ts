@@ -7,6 +7,7 @@ import {
   type Conversation,
   type FileInfo,
 } from '@colloquy/api';
+import { STORE_DRIVERS } from '@colloquy/store';
 import { z } from 'zod';
 
 /**
@@ -234,7 +235,7 @@ export const readinessSchema = named(
   z.object({
     status: z.enum(['ok', 'unavailable', 'draining']),
     store: z.enum(['ok', 'unreachable']),
-    storeDriver: z.enum(['better-sqlite3', 'libsql', 'pg']).describe('The library the store talks to its database through'),
+    storeDriver: z.enum(STORE_DRIVERS).describe('The library the store talks to its database through'),
     agents: z.record(z.string(), z.enum(['ok', 'unreachable'])).describe('Each configured agent by id'),
   }),
   'Readiness',
