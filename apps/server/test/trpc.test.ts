@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { StreamEvent } from '@colloquy/api';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClient } from './support/trpc-client.ts';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import { requestJson, startTestServer, type TestServer } from './support/test-server.ts';
 
 const LONG_DOC = Array.from(
   { length: 12 },
@@ -111,6 +112,86 @@ describe('tRPC procedures', () => {
       message: expect.stringContaining('Valid agents: local'),
       data: { httpStatus: 400 },
     });
+  });
+});
+
+describe('client-chosen message ids', () => {
+  it('names the answer with the id the client chose; the same id again is a 409 that changes nothing', async () => {
+    const messageId = randomUUID();
+    const started = await client.chat.send.mutate({ user: 'ida', query: 'How long do cats sleep?', files: ['cats.txt'], messageId });
+    expect(started.messageId).toBe(messageId);
+    const events = await collect({ messageId });
+    expect(events.at(-1)).toMatchObject({ event: 'message_end', status: 'complete', message_id: messageId });
+
+    const before = await client.conversations.list.query({ user: 'ida' });
+    const messagesBefore = await client.messages.list.query({ user: 'ida', conversationId: started.conversationId });
+    // Continuing the conversation, and starting a new one, with the id in use: both refused.
+    for (const conversationId of [started.conversationId, 'ida-fresh-conversation']) {
+      const clash = await client.chat.send.mutate({ user: 'ida', query: 'again', conversationId, messageId }).catch((e: unknown) => e);
+      expect(clash).toBeInstanceOf(TRPCClientError);
+      expect(clash).toMatchObject({ data: { code: 'CONFLICT', httpStatus: 409 }, message: expect.stringContaining('already in use') });
+      await expect(client.chat.converse.mutate({ user: 'ida', query: 'again', conversationId, messageId })).rejects.toMatchObject({
+        data: { httpStatus: 409 },
+      });
+    }
+    // Nothing was written: no conversation created, no message added, the answer untouched.
+    expect(await client.conversations.list.query({ user: 'ida' })).toEqual(before);
+    expect(await client.messages.list.query({ user: 'ida', conversationId: started.conversationId })).toEqual(messagesBefore);
+    // Another user's id clashes the same way (ids are global), and reveals nothing else.
+    await expect(client.chat.send.mutate({ user: 'not-ida', query: 'hi', messageId })).rejects.toMatchObject({ data: { httpStatus: 409 } });
+  });
+
+  it('takes only UUIDs', async () => {
+    await expect(client.chat.send.mutate({ user: 'ida', query: 'hi', messageId: 'my-message-1' })).rejects.toMatchObject({
+      data: { httpStatus: 400 },
+      message: expect.stringContaining('messageId: must be a UUID'),
+    });
+  });
+
+  it('two concurrent turns with the same id: one starts, the other is a 409', async () => {
+    const messageId = randomUUID();
+    const results = await Promise.allSettled(
+      ['race-a', 'race-b'].map((conversationId) => client.chat.send.mutate({ user: 'ida', query: 'race', conversationId, messageId })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ data: { httpStatus: 409 } });
+    await collect({ messageId });
+    // The refused turn left no conversation behind.
+    const ids = (await client.conversations.list.query({ user: 'ida' })).items.map((c) => c.id);
+    expect(ids.filter((id) => id.startsWith('race-'))).toHaveLength(1);
+  });
+});
+
+describe('managerId of a continued conversation', () => {
+  it('over tRPC a different managerId is a 409 that changes nothing; the same one, or none, continues', async () => {
+    const first = await client.chat.converse.mutate({ user: 'max', query: 'first', conversationId: 'max-conv', managerId: 'team-a' });
+    const messagesBefore = await client.messages.list.query({ user: 'max', conversationId: first.conversationId });
+    // Named, and as the user's latest conversation (no id): both refused.
+    for (const conversationId of ['max-conv', undefined]) {
+      const err = await client.chat.send.mutate({ user: 'max', query: 'second', conversationId, managerId: 'team-b' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ data: { code: 'CONFLICT', httpStatus: 409 } });
+      expect((err as Error).message).toContain('conversation max-conv has managerId "team-a", not "team-b"');
+    }
+    expect(await client.messages.list.query({ user: 'max', conversationId: 'max-conv' })).toEqual(messagesBefore);
+    await client.chat.converse.mutate({ user: 'max', query: 'same manager', conversationId: 'max-conv', managerId: 'team-a' });
+    await client.chat.converse.mutate({ user: 'max', query: 'no manager named', conversationId: 'max-conv' });
+    expect((await client.messages.list.query({ user: 'max', conversationId: 'max-conv' })).items).toHaveLength(6);
+    // A conversation without a manager is not continued under one either.
+    await client.chat.converse.mutate({ user: 'max', query: 'unmanaged', conversationId: 'max-plain' });
+    await expect(client.chat.send.mutate({ user: 'max', query: 'x', conversationId: 'max-plain', managerId: 'team-a' })).rejects.toMatchObject({
+      data: { httpStatus: 409 },
+      message: expect.stringContaining('has no managerId'),
+    });
+  });
+
+  it('over REST a different manager_id is ignored, as the original API does', async () => {
+    const res = await requestJson(`${server.url}/converse`, {
+      body: { user_id: 'max', conversation_id: 'max-conv', manager_id: 'team-z', query: 'REST keeps its rule', response_mode: 'blocking' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ conversation_id: 'max-conv' });
+    expect(await client.conversations.get.query({ user: 'max', id: 'max-conv' })).toMatchObject({ managerId: 'team-a' });
   });
 });
 

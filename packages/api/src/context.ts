@@ -63,7 +63,15 @@ export interface Context {
   identity: Identity;
   /** Facts about the connection: for presence records and stream attribution. */
   request: RequestFacts;
+  /**
+   * The surface the call came in through. The REST compatibility layer keeps the original API's
+   * rules where they differ from tRPC's (a turn's `manager_id` that differs from the continued
+   * conversation's is ignored there, a 409 over tRPC).
+   */
+  surface: Surface;
 }
+
+export type Surface = 'trpc' | 'rest';
 
 /** The caller's address, user agent and the client id it named in `X-Colloquy-Client`. */
 export interface RequestFacts {
@@ -79,16 +87,18 @@ export interface RequestInfo {
   principal?: Principal;
   /** The peer's address as the host sees it (after its trusted-proxy rules). */
   ip?: string;
+  /** Default `trpc`; the REST compatibility layer's server-side caller says `rest`. */
+  surface?: Surface;
 }
 
 export function createContextFactory(services: Services) {
-  return ({ headers, principal, ip }: RequestInfo): Context => {
+  return ({ headers, principal, ip, surface = 'trpc' }: RequestInfo): Context => {
     const raw = headers['x-colloquy-user'];
     const headerUser = (Array.isArray(raw) ? raw[0] : raw)?.trim() || undefined;
     const request = requestFacts(headers, ip);
-    if (principal) return { services, identity: { kind: 'key', ...principal, headerUser }, request };
+    if (principal) return { services, identity: { kind: 'key', ...principal, headerUser }, request, surface };
     if (services.config.requireApiKey) throw toTRPCError(new AppError('UNAUTHORIZED', 'missing or invalid API key'));
-    return { services, identity: { kind: 'open', headerUser }, request };
+    return { services, identity: { kind: 'open', headerUser }, request, surface };
   };
 }
 

@@ -11,6 +11,7 @@ export {
   type RequestInfo,
   type Role,
   type Services,
+  type Surface,
 } from './context.ts';
 export { createServices, type ServicesOptions } from './services/create-services.ts';
 export type { Logger, TurnObserver } from './services/observability.ts';

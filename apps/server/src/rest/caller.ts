@@ -6,9 +6,9 @@ export type CallerFor = (req: Request, signal?: AbortSignal) => ReturnType<typeo
 
 export type ContextFor = (req: Request) => Context;
 
-/** The router context of a REST request (the same a tRPC call would get). */
+/** The router context of a REST request (a tRPC call's, on the `rest` surface: the original API's rules). */
 export function makeContextFor(createContext: (info: RequestInfo) => Context): ContextFor {
-  return (req) => createContext({ headers: req.headers, principal: principalOf(req), ip: req.ip });
+  return (req) => createContext({ headers: req.headers, principal: principalOf(req), ip: req.ip, surface: 'rest' });
 }
 
 /** REST handlers call the same router as tRPC clients, through a server-side caller. */

@@ -17,5 +17,8 @@ export function startTurn(ctx: Context, input: z.output<typeof turnInput>): Prom
     files: input.files,
     agentId: input.agent,
     managerId: input.managerId,
+    // The original REST API ignores a manager_id that differs from the continued conversation's.
+    managerIdMustMatch: ctx.surface !== 'rest',
+    messageId: input.messageId,
   });
 }

@@ -12,8 +12,17 @@ export const turnInput = z
     /** File ids, or the path strings used at upload. */
     files: z.array(fileRefSchema).max(1000).optional(),
     agent: labelSchema(64).optional(),
-    /** Opaque tag stored with a new conversation; conversations can be listed by it. */
+    /**
+     * Opaque tag stored with a new conversation; conversations can be listed by it. Over tRPC,
+     * continuing a conversation with a different one is a 409 (REST ignores it, as the original API).
+     */
     managerId: labelSchema(128).optional(),
+    /**
+     * The id the answer (the assistant message) gets, chosen by the client so it can re-attach
+     * to or stop a turn whose `send` it never saw answered. A UUID, so ids stay unguessable; one
+     * already in use is a 409 and changes nothing.
+     */
+    messageId: z.uuid('must be a UUID').optional(),
   })
   .strict();
 

@@ -19,6 +19,10 @@ export interface TurnInput {
   files?: string[];
   agentId?: string;
   managerId?: string;
+  /** Continuing a conversation with a different `managerId` is a 409 (tRPC) rather than ignored (REST). */
+  managerIdMustMatch?: boolean;
+  /** The assistant message's id, chosen by the client (a UUID); one already in use is a 409. */
+  messageId?: string;
 }
 
 export interface StartedTurn {
@@ -375,6 +379,9 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     const { actor } = input;
     const query = input.query;
     const conversation = await resolveConversation(actor, input.conversationId);
+    if (conversation && input.managerIdMustMatch && input.managerId !== undefined && input.managerId !== conversation.managerId) {
+      throw new AppError('CONFLICT', managerIdMismatch(conversation, input.managerId));
+    }
     const agent = agents.resolve(input.agentId ?? conversation?.agentId);
     // Continuing a conversation acts as its owner (open mode may name no user).
     const owner = conversation?.userId ?? actor.owner;
@@ -400,7 +407,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     };
     const assistantMessage: MessageRecord = {
       ...userMessage,
-      id: randomUUID(),
+      id: input.messageId ?? randomUUID(),
       role: 'assistant',
       content: '',
       fileIds: [],
@@ -423,6 +430,9 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
           },
       userMessage,
       assistantMessage,
+    }).catch(async (err: unknown) => {
+      // The transaction wrote nothing; a client-chosen id already in use is the client's error.
+      throw (await messageIdInUse(input.messageId)) ?? err;
     });
     if (conversation && conversation.agentId !== agent.info.id) {
       await store.conversations.update(conversation.id, { agentId: agent.info.id, upstreamId: null });
@@ -441,6 +451,11 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     claim.owner = undefined;
     active.set(turn.assistantId, turn);
     return { conversationId, messageId: assistantMessage.id, agentId: agent.info.id };
+  }
+
+  async function messageIdInUse(messageId: string | undefined): Promise<AppError | undefined> {
+    if (messageId === undefined || !(await store.messages.get(messageId))) return undefined;
+    return new AppError('CONFLICT', `messageId ${messageId} is already in use`);
   }
 
   async function loadContext(conversationId: string, current: MessageRecord, turnFiles: FileRecord[]) {
@@ -545,6 +560,11 @@ async function* emptyStream(): AsyncGenerator<StreamEvent> {
 function ignore(): void {}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+function managerIdMismatch(conversation: ConversationRecord, managerId: string): string {
+  const own = conversation.managerId === null ? 'no managerId' : `managerId ${JSON.stringify(conversation.managerId)}`;
+  return `conversation ${conversation.id} has ${own}, not ${JSON.stringify(managerId)}: continue it with its own managerId (or none), or start a new conversation`;
+}
 
 function nameFromQuery(query: string): string {
   const oneLine = query.replace(/\s+/g, ' ').trim();
