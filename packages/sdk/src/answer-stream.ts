@@ -1,17 +1,44 @@
-import { ColloquyError, ConnectionError, isRetryable } from './errors.ts';
-import { backoffDelay, sleep, type RetryPolicy } from './retry.ts';
+import type { APIPromise } from './api-promise.ts';
+import type { TurnIds } from './call.ts';
+import { AbortError, ColloquyError, ConnectionError, isRetryable, NotFoundError, TimeoutError, withTurn } from './errors.ts';
+import { backoffDelay, Deadline, sleep, type RetryPolicy } from './retry.ts';
+import { toStreamEvent } from './shapes.ts';
 import { toColloquyError } from './to-colloquy-error.ts';
 import type { ColloquyTRPCClient } from './transport/create-trpc-client.ts';
-import type { Answer, Citation, StreamEvent, Usage } from './types.ts';
+import type { ResponseCapture } from './transport/response-capture.ts';
+import type { Answer, MessageStatus, StreamEvent } from './types.ts';
 
-export interface AnswerStreamOptions {
+/** How a turn's start went, as the stream needs it. */
+export interface StartedTurn {
+  /** Undefined when the server has not said (the start's answer was lost) and the caller did not choose it. */
+  conversationId: string | undefined;
+  /**
+   * Set when a retried start was refused as a conflict: an earlier try may have started the
+   * turn (its answer was lost). The stream then attaches; if there is no such message after
+   * all, this error is the stream's.
+   */
+  unconfirmed?: ColloquyError | undefined;
+}
+
+export interface AnswerStreamInit {
   trpc: ColloquyTRPCClient;
   policy: RetryPolicy;
   /** Consecutive failed re-attach attempts tolerated before the stream fails. */
   maxReconnects: number;
-  /** Starts the turn (or names an existing message, for `resume`). */
-  start: () => Promise<{ messageId: string; conversationId?: string }>;
-  lastEventId?: string;
+  /** The answer's message id: chosen before the turn starts, or the one resumed. */
+  messageId: string;
+  /** The conversation, when known before the server says (given, or new). */
+  conversationId: string | undefined;
+  /** Starts the turn (absent when re-attaching to one): `chat.send`, retried safely. */
+  start?: ((signal: AbortSignal) => Promise<StartedTurn>) | undefined;
+  /** Events up to this id are not yielded (the caller saw them), though `final()` counts them. */
+  after: number;
+  /** Cancels the generation on the server (`chat.stop`). */
+  stop: (messageId: string) => APIPromise<{ status: MessageStatus }>;
+  signal: AbortSignal | undefined;
+  /** Bounds the whole stream (no limit when undefined). */
+  timeoutMs: number | undefined;
+  headers: Record<string, string> | undefined;
 }
 
 interface Deferred<T> {
@@ -37,46 +64,66 @@ function deferred<T>(): Deferred<T> {
  * by re-attaching from the last event id it saw, so every event arrives exactly once, in order.
  */
 export class AnswerStream implements AsyncIterable<StreamEvent> {
-  /** Resolves once the turn has started. */
+  /** Resolves once the turn has started (rejects if it could not be). */
   readonly conversationId: Promise<string>;
+  /** Resolves once the turn has started; the id itself is chosen before (see `ConverseInput.messageId`). */
   readonly messageId: Promise<string>;
 
-  readonly #options: AnswerStreamOptions;
-  readonly #events: StreamEvent[] = [];
+  readonly #init: AnswerStreamInit;
+  readonly #ids: TurnIds;
+  /** Every event of the message, from its first: what `final()` is built from. */
+  readonly #all: StreamEvent[] = [];
+  /** The events this stream yields (after `after`). */
+  readonly #visible: StreamEvent[] = [];
   readonly #controller = new AbortController();
   readonly #conversationId = deferred<string>();
   readonly #messageId = deferred<string>();
   readonly #final = deferred<Answer>();
+  readonly #deadline: Deadline | undefined;
   #wake: (() => void)[] = [];
   #done = false;
   #error: ColloquyError | undefined;
+  #lastEventId = 0;
 
-  constructor(options: AnswerStreamOptions) {
-    this.#options = options;
+  constructor(init: AnswerStreamInit) {
+    this.#init = init;
+    this.#ids = { messageId: init.messageId, conversationId: init.conversationId };
     this.conversationId = this.#conversationId.promise;
     this.messageId = this.#messageId.promise;
+    if (init.timeoutMs !== undefined) {
+      const deadline = new Deadline(init.timeoutMs);
+      this.#deadline = deadline;
+      deadline.signal.addEventListener('abort', () =>
+        this.#fail(new TimeoutError(`The stream timed out after ${deadline.ms} ms`, { status: 0, code: 'TIMEOUT' })),
+      );
+    }
+    if (init.signal?.aborted) this.abort();
+    else init.signal?.addEventListener('abort', () => this.abort(), { once: true });
     void this.#pump();
   }
 
-  /** Stop listening. The generation itself goes on server-side (use `stop()` to cancel it). */
+  /** The id of the last event received (pass it to `resume()` to continue after it later). */
+  get lastEventId(): string | undefined {
+    return this.#lastEventId > 0 ? String(this.#lastEventId) : undefined;
+  }
+
+  /**
+   * Stops listening (as `break` in `for await` does); `final()` then rejects with an
+   * AbortError. The generation itself goes on server-side: use `stop()` to cancel it.
+   */
   abort(): void {
-    if (this.#done) return;
-    this.#controller.abort();
-    this.#finish(new ColloquyError('The stream was aborted by the caller', { status: 0, code: 'ABORTED' }));
+    this.#fail(new AbortError('The stream was aborted by the caller', { status: 0, code: 'ABORTED' }));
   }
 
-  /** Cancel the generation; resolves with the message's final status (`stopped` if it was running). */
-  async stop(): Promise<Answer['status']> {
-    const messageId = await this.messageId;
-    try {
-      const { status } = await this.#options.trpc.chat.stop.mutate({ messageId });
-      return status;
-    } catch (err) {
-      throw toColloquyError(err);
-    }
+  /** Cancels the generation; resolves with the message's final status (`stopped` if it was running). */
+  async stop(): Promise<MessageStatus> {
+    // Once the start has settled: a stop that overtook it would find no message.
+    await this.#messageId.promise.catch(() => undefined);
+    const { status } = await this.#init.stop(this.#init.messageId);
+    return status;
   }
 
-  /** The complete answer, once the stream has ended (whether or not it was iterated). */
+  /** The complete answer, once the stream has ended (whether or not it was iterated), equal to the stored message. */
   final(): Promise<Answer> {
     return this.#final.promise;
   }
@@ -85,9 +132,10 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
     let next = 0;
     try {
       for (;;) {
-        while (next < this.#events.length) yield this.#events[next++] as StreamEvent;
+        while (next < this.#visible.length) yield this.#visible[next++] as StreamEvent;
         if (this.#done) {
-          if (this.#error && this.#error.code !== 'ABORTED') throw this.#error;
+          // The caller's own abort ends the loop quietly; anything else is thrown.
+          if (this.#error && !(this.#error instanceof AbortError)) throw this.#error;
           return;
         }
         await new Promise<void>((resolve) => this.#wake.push(resolve));
@@ -98,66 +146,95 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
     }
   }
 
-  #push(event: StreamEvent): void {
-    this.#events.push(event);
-    this.#notify();
-  }
-
   #notify(): void {
     const wake = this.#wake;
     this.#wake = [];
     for (const w of wake) w();
   }
 
+  /** Ends the stream with an error (the first end wins) and stops listening. */
+  #fail(error: ColloquyError): void {
+    if (this.#done) return;
+    this.#finish(withTurn(error, this.#ids));
+    this.#controller.abort();
+  }
+
   #finish(error?: ColloquyError): void {
     if (this.#done) return;
     this.#done = true;
     this.#error = error;
+    this.#deadline?.clear();
     if (error) {
       this.#final.reject(error);
       this.#messageId.reject(error);
       this.#conversationId.reject(error);
     } else {
-      this.#final.resolve(buildAnswer(this.#events));
+      try {
+        this.#final.resolve(buildAnswer(this.#all));
+      } catch (err) {
+        this.#error = toColloquyError(err);
+        this.#final.reject(this.#error);
+      }
     }
     this.#notify();
   }
 
-  async #pump(): Promise<void> {
-    const { trpc, policy, maxReconnects } = this.#options;
-    const signal = this.#controller.signal;
-    let messageId: string;
-    try {
-      const started = await this.#options.start();
-      messageId = started.messageId;
-      this.#messageId.resolve(messageId);
-      if (started.conversationId) this.#conversationId.resolve(started.conversationId);
-    } catch (err) {
-      this.#finish(toColloquyError(err));
-      return;
+  #receive(event: StreamEvent): void {
+    this.#lastEventId = Number(event.id);
+    if (this.#ids.conversationId === undefined) this.#ids.conversationId = event.conversationId;
+    this.#conversationId.resolve(event.conversationId);
+    this.#all.push(event);
+    if (this.#lastEventId > this.#init.after) {
+      this.#visible.push(event);
+      this.#notify();
     }
+  }
 
-    let lastEventId = this.#options.lastEventId;
-    let failures = 0;
-    while (!signal.aborted) {
+  async #pump(): Promise<void> {
+    const { policy, maxReconnects, start } = this.#init;
+    const signal = this.#controller.signal;
+    let unconfirmed: ColloquyError | undefined;
+    if (start) {
       try {
-        const ended = await this.#subscribeOnce(trpc, messageId, lastEventId, (event) => {
-          lastEventId = event.id;
-          failures = 0;
-          this.#conversationId.resolve(event.conversation_id);
-          this.#push(event);
-        });
-        if (signal.aborted) return;
+        const started = await start(signal);
+        unconfirmed = started.unconfirmed;
+        if (started.conversationId !== undefined) {
+          this.#ids.conversationId = started.conversationId;
+          this.#conversationId.resolve(started.conversationId);
+        }
+      } catch (err) {
+        this.#fail(toColloquyError(err));
+        return;
+      }
+    } else if (this.#ids.conversationId !== undefined) {
+      this.#conversationId.resolve(this.#ids.conversationId);
+    }
+    if (this.#done) return;
+    this.#messageId.resolve(this.#init.messageId);
+
+    let failures = 0;
+    while (!this.#done) {
+      const capture: ResponseCapture = {};
+      const seen = this.#all.length;
+      try {
+        const ended = await this.#connect(capture);
+        if (this.#done) return;
         if (ended) {
           this.#finish();
           return;
         }
-        throw new ConnectionError('The stream closed before its message_end', { status: 0, code: 'STREAM_CLOSED' });
+        throw new ConnectionError('The stream closed before its message_end', { status: 0, code: 'STREAM_CLOSED', requestId: capture.requestId });
       } catch (raw) {
-        if (signal.aborted) return;
-        const err = toColloquyError(raw);
+        if (this.#done) return;
+        const err = toColloquyError(raw, capture);
+        if (this.#all.length > seen) failures = 0;
+        // A retried start refused as a conflict, and no such message: the conflict was the real answer.
+        if (unconfirmed && err instanceof NotFoundError && this.#all.length === 0) {
+          this.#fail(unconfirmed);
+          return;
+        }
         if (!isRetryable(err) || failures >= maxReconnects) {
-          this.#finish(err);
+          this.#fail(err);
           return;
         }
         const delay = backoffDelay(policy, failures, err);
@@ -167,23 +244,32 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
     }
   }
 
-  /** One SSE connection; resolves true once `message_end` arrived, false if it closed early. */
-  #subscribeOnce(
-    trpc: ColloquyTRPCClient,
-    messageId: string,
-    lastEventId: string | undefined,
-    onEvent: (event: StreamEvent) => void,
-  ): Promise<boolean> {
+  /** One SSE connection, from the last event seen; resolves true once `message_end` arrived, false if it closed early. */
+  #connect(capture: ResponseCapture): Promise<boolean> {
     const signal = this.#controller.signal;
-    return new Promise<boolean>((resolve, reject) => {
+    return new Promise<boolean>((settle, fail) => {
       let ended = false;
-      const subscription = trpc.chat.events.subscribe(
-        { messageId, lastEventId: lastEventId ?? null },
+      const onAbort = () => {
+        subscription.unsubscribe();
+        resolve(false);
+      };
+      const resolve = (value: boolean) => {
+        signal.removeEventListener('abort', onAbort);
+        settle(value);
+      };
+      const reject = (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        fail(err);
+      };
+      const subscription = this.#init.trpc.chat.events.subscribe(
+        { messageId: this.#init.messageId, lastEventId: this.#lastEventId > 0 ? String(this.#lastEventId) : null },
         {
-          onData(tracked) {
+          context: { headers: this.#init.headers, capture },
+          onData: (tracked) => {
             if (ended || signal.aborted) return;
-            onEvent(tracked.data);
-            if (tracked.data.event === 'message_end') {
+            const event = toStreamEvent(tracked.data);
+            this.#receive(event);
+            if (event.event === 'message_end') {
               ended = true;
               subscription.unsubscribe();
               resolve(true);
@@ -193,19 +279,13 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
           onComplete: () => resolve(ended),
         },
       );
-      signal.addEventListener(
-        'abort',
-        () => {
-          subscription.unsubscribe();
-          resolve(false);
-        },
-        { once: true },
-      );
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 }
 
-/** Folds a stream's events into the Answer the blocking call would have returned. */
+/** Folds a message's events (from its first) into the Answer the blocking call would have returned. */
 export function buildAnswer(events: readonly StreamEvent[]): Answer {
   let answer = '';
   let error: string | null = null;
@@ -219,26 +299,15 @@ export function buildAnswer(events: readonly StreamEvent[]): Answer {
   if (!end) throw new ConnectionError('The stream ended without a message_end event', { status: 0, code: 'STREAM_CLOSED' });
   // A snapshot end (the live stream had expired) carries the whole stored answer.
   if (end.answer !== undefined) answer = end.answer;
-  const usage: Usage | null = end.metadata.usage && {
-    promptTokens: end.metadata.usage.prompt_tokens,
-    completionTokens: end.metadata.usage.completion_tokens,
-    totalTokens: end.metadata.usage.total_tokens,
-  };
-  const citations: Citation[] = end.metadata.retriever_resources.map((r) => ({
-    fileId: r.document_id,
-    fileName: r.document_name,
-    passage: r.content,
-    score: r.score,
-  }));
   const first = events[0] ?? end;
   return {
     answer,
-    conversationId: end.conversation_id,
-    messageId: end.message_id,
+    conversationId: end.conversationId,
+    messageId: end.messageId,
     status: end.status,
-    usage,
-    citations,
+    usage: end.usage,
+    citations: end.citations,
     error,
-    createdAt: new Date(first.created_at * 1000).toISOString(),
+    createdAt: first.createdAt,
   };
 }

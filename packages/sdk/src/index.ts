@@ -1,6 +1,18 @@
-export { createClient, type ClientOptions, type ColloquyClient, type ResumeOptions } from './client.ts';
+export {
+  createClient,
+  type ClientOptions,
+  type ColloquyClient,
+  type RequestOptions,
+  type ResumeOptions,
+  type StopResult,
+  type StreamOptions,
+  type UploadData,
+  type UploadOptions,
+  type WatchClientsOptions,
+} from './client.ts';
+export { APIPromise, type RawResponse, type WithResponse } from './api-promise.ts';
 export { AnswerStream } from './answer-stream.ts';
-export { ClientWatch, type JsonValue, type PresenceOptions } from './presence.ts';
+export { ClientWatch, type JsonValue } from './presence.ts';
 export {
   decodeVideoFrame,
   encodeVideoFrame,
@@ -15,6 +27,7 @@ export {
 } from './video.ts';
 export type { WebSocketConstructor, WebSocketLike } from './websocket.ts';
 export {
+  AbortError,
   BadRequestError,
   ColloquyError,
   ConflictError,
@@ -23,7 +36,9 @@ export {
   NotFoundError,
   RateLimitError,
   ServerError,
+  TimeoutError,
   UnauthorizedError,
+  type ColloquyErrorInit,
 } from './errors.ts';
 export type {
   AgentInfo,
@@ -33,6 +48,7 @@ export type {
   ClientEvent,
   ClientInfo,
   ClientList,
+  ContinueConversation,
   Conversation,
   ConversationPage,
   ConverseInput,
@@ -45,7 +61,10 @@ export type {
   Message,
   MessagePage,
   MessageStatus,
+  Page,
+  StartConversation,
   StreamEvent,
   StreamEventName,
+  TurnFields,
   Usage,
 } from './types.ts';

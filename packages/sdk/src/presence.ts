@@ -1,28 +1,23 @@
 import { ColloquyError, isRetryable } from './errors.ts';
-import { backoffDelay, type RetryPolicy } from './retry.ts';
+import { backoffDelay, unref, type RetryPolicy } from './retry.ts';
+import { toClientEvent } from './shapes.ts';
 import { toColloquyError } from './to-colloquy-error.ts';
 import type { ColloquyTRPCClient } from './transport/create-trpc-client.ts';
+import type { ResponseCapture } from './transport/response-capture.ts';
 import type { ClientEvent } from './types.ts';
 
 export interface PresenceOptions {
   /** What this client is (default `sdk`). */
-  kind?: string;
+  kind?: string | undefined;
   /** A display name for client lists. */
-  name?: string;
+  name?: string | undefined;
   /** A small JSON object describing the client (at most 2 KB of JSON). */
-  metadata?: Record<string, JsonValue>;
+  metadata?: Record<string, JsonValue> | undefined;
+  /** Headers of the presence requests only, over the client's. */
+  headers?: Record<string, string> | undefined;
 }
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-interface Timer {
-  unref?: () => void;
-}
-/** Timers never keep a Node process alive by themselves (the open stream does, while it is open). */
-const unref = <T>(timer: T): T => {
-  (timer as Timer).unref?.();
-  return timer;
-};
 
 /** Events a ClientWatch holds for a consumer that does not read them (then it fails). */
 const MAX_UNREAD_EVENTS = 10_000;
@@ -120,10 +115,12 @@ export class PresenceConnection {
         // connection is dead even if no error surfaced.
         this.#watchdog = unref(setTimeout(() => finish(), timeoutMs));
       };
-      const { kind = 'sdk', name, metadata } = this.#options;
+      const { kind = 'sdk', name, metadata, headers } = this.#options;
+      const capture: ResponseCapture = {};
       const subscription = this.#trpc.clients.connect.subscribe(
         { clientId: this.clientId, kind, name, metadata },
         {
+          context: { headers, capture },
           onData: (message) => {
             alive();
             if (message.type !== 'connected') return;
@@ -135,14 +132,14 @@ export class PresenceConnection {
             clearInterval(this.#heartbeat);
             this.#heartbeat = unref(
               setInterval(() => {
-                this.#trpc.clients.heartbeat.mutate({ clientId: this.clientId }).catch((err: unknown) => {
+                this.#trpc.clients.heartbeat.mutate({ clientId: this.clientId }, { context: { headers } }).catch((err: unknown) => {
                   // The server no longer knows this client (it timed out): connect again.
                   if (toColloquyError(err).status === 404) finish();
                 });
               }, message.heartbeatMs),
             );
           },
-          onError: (err) => finish(toColloquyError(err)),
+          onError: (err) => finish(toColloquyError(err, capture)),
           onComplete: () => finish(),
         },
       );
@@ -167,9 +164,12 @@ export class ClientWatch implements AsyncIterable<ClientEvent> {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
 
-  constructor(trpc: ColloquyTRPCClient, signal?: AbortSignal) {
+  readonly #headers: Record<string, string> | undefined;
+
+  constructor(trpc: ColloquyTRPCClient, options: { signal?: AbortSignal | undefined; headers?: Record<string, string> | undefined } = {}) {
     this.#trpc = trpc;
-    signal?.addEventListener('abort', () => this.close(), { once: true });
+    this.#headers = options.headers;
+    options.signal?.addEventListener('abort', () => this.close(), { once: true });
     this.#subscribe();
   }
 
@@ -198,7 +198,9 @@ export class ClientWatch implements AsyncIterable<ClientEvent> {
       this.#failures += 1;
       this.#retry = unref(setTimeout(() => this.#subscribe(), delay));
     };
+    const capture: ResponseCapture = {};
     this.#subscription = this.#trpc.clients.watch.subscribe(undefined, {
+      context: { headers: this.#headers, capture },
       onData: (event) => {
         this.#failures = 0;
         if (this.#queue.length >= MAX_UNREAD_EVENTS) {
@@ -206,10 +208,10 @@ export class ClientWatch implements AsyncIterable<ClientEvent> {
           this.close();
           return;
         }
-        this.#queue.push(event);
+        this.#queue.push(toClientEvent(event));
         this.#wake?.();
       },
-      onError: (err) => end(toColloquyError(err)),
+      onError: (err) => end(toColloquyError(err, capture)),
       onComplete: () => end(),
     });
   }

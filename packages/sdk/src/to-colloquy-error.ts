@@ -1,36 +1,42 @@
 import { TRPCClientError } from '@trpc/client';
-import { ColloquyError, errorForStatus } from './errors.ts';
+import { AbortError, ColloquyError, errorForStatus, TimeoutError } from './errors.ts';
+import type { ResponseCapture } from './transport/response-capture.ts';
 
 interface ErrorShapeData {
   code?: string;
   httpStatus?: number;
 }
 
-/** Converts whatever a tRPC call threw into a typed ColloquyError. */
-export function toColloquyError(err: unknown): ColloquyError {
+/**
+ * Converts whatever a tRPC call or stream threw into a typed ColloquyError with an English
+ * message, the server's body and the request id. `capture` is what the call's response showed
+ * (a stream's refusal is known only from it).
+ */
+export function toColloquyError(err: unknown, capture: ResponseCapture = {}): ColloquyError {
   if (err instanceof ColloquyError) return err;
   if (err instanceof TRPCClientError) {
     const data = err.data as ErrorShapeData | undefined;
-    const response = (err.meta as { response?: Response } | undefined)?.response;
-    const requestId = response?.headers.get('x-request-id') ?? undefined;
-    const retryAfterMs = parseRetryAfter(response?.headers.get('retry-after') ?? null);
+    const meta = err.meta as { response?: unknown; responseJSON?: unknown } | undefined;
+    const response = meta?.response instanceof Response ? meta.response : undefined;
+    const headers = response?.headers ?? capture.headers;
+    const requestId = response?.headers.get('x-request-id') ?? capture.requestId;
+    const retryAfterMs = parseRetryAfter(headers?.get('retry-after') ?? null);
+    const body = meta?.responseJSON ?? capture.body;
     if (data?.httpStatus) {
-      return errorForStatus(data.httpStatus, err.message, { code: data.code, requestId, retryAfterMs, cause: err });
+      return errorForStatus(data.httpStatus, err.message, { code: data.code, requestId, retryAfterMs, body, cause: err });
     }
-    // A response that is not a tRPC envelope (a proxy error page, the server's JSON 413/429…).
-    if (response) {
-      const body = (err.meta as { responseJSON?: unknown } | undefined)?.responseJSON;
-      const message = messageFromBody(body) ?? `HTTP ${response.status}`;
-      return errorForStatus(response.status, message, { requestId, retryAfterMs, cause: err });
+    // A response that is not a tRPC envelope (the server's JSON 401/413/429, a proxy's page), or
+    // a stream the server refused (the EventSource says only "Non-200 status code").
+    const status = response?.status ?? (capture.status !== undefined && capture.status >= 400 ? capture.status : undefined);
+    if (status !== undefined) {
+      const described = describeBody(body);
+      return errorForStatus(status, described.message ?? `HTTP ${status}`, { code: described.code, requestId, retryAfterMs, body, cause: err });
     }
-    // SSE failures carry the HTTP status (if any) on the EventSource error event.
-    const status = statusFromEventSourceError(err.cause);
-    if (status) return errorForStatus(status, err.message || `HTTP ${status}`, { cause: err });
-    return errorForStatus(0, err.message || 'connection failed', { cause: err });
+    const cause = err.cause;
+    if (isAbortLike(cause)) return abortLike(cause, err);
+    return errorForStatus(0, connectionMessage(err), { requestId, cause: err });
   }
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
-    return errorForStatus(0, err.message, { code: err.name === 'TimeoutError' ? 'TIMEOUT' : 'ABORTED', cause: err });
-  }
+  if (isAbortLike(err)) return abortLike(err, err);
   return errorForStatus(0, err instanceof Error ? err.message : String(err), { cause: err });
 }
 
@@ -43,15 +49,38 @@ export function parseRetryAfter(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function messageFromBody(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
+/**
+ * The English message in an error body: tRPC's `{error: {message, data: {code}}}`, or the REST
+ * envelope `{message, error}`, whose `message` is the original API's Chinese summary and whose
+ * `error` is the English detail.
+ */
+function describeBody(body: unknown): { message?: string; code?: string } {
+  if (typeof body !== 'object' || body === null) return typeof body === 'string' && body.length < 200 && body.trim() ? { message: body.trim() } : {};
   const { message, error } = body as { message?: unknown; error?: unknown };
-  if (typeof error === 'string' && typeof message === 'string') return `${message}: ${error}`;
-  if (typeof message === 'string') return message;
-  return undefined;
+  if (typeof error === 'object' && error !== null) {
+    const shape = error as { message?: unknown; data?: { code?: unknown } };
+    return {
+      ...(typeof shape.message === 'string' ? { message: shape.message } : {}),
+      ...(typeof shape.data?.code === 'string' ? { code: shape.data.code } : {}),
+    };
+  }
+  if (typeof error === 'string' && error) return { message: error };
+  if (typeof message === 'string' && message) return { message };
+  return {};
 }
 
-function statusFromEventSourceError(cause: unknown): number | undefined {
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' && code >= 400 ? code : undefined;
+function connectionMessage(err: TRPCClientError<never>): string {
+  const cause = err.cause as { message?: unknown } | undefined;
+  const detail = typeof cause?.message === 'string' && cause.message !== err.message ? `: ${cause.message}` : '';
+  return `${err.message || 'the connection failed'}${detail}`;
+}
+
+function isAbortLike(err: unknown): err is Error {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+}
+
+function abortLike(err: Error, cause: unknown): ColloquyError {
+  return err.name === 'TimeoutError'
+    ? new TimeoutError('The request timed out', { status: 0, code: 'TIMEOUT', cause })
+    : new AbortError('The request was aborted', { status: 0, code: 'ABORTED', cause });
 }

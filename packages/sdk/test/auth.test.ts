@@ -53,7 +53,10 @@ describe('with API keys', () => {
       const err = await c.agents.list().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UnauthorizedError);
       expect(err).toMatchObject({ status: 401 });
-      expect((err as Error).message).toContain('未授权');
+      // English message; the REST contract's Chinese text stays on the body.
+      expect((err as UnauthorizedError).message).toBe('missing or invalid API key');
+      expect((err as UnauthorizedError).body).toEqual({ message: '未授权', error: 'missing or invalid API key' });
+      expect((err as UnauthorizedError).requestId).toMatch(/^[0-9a-f-]{36}$/);
       // Idempotent calls are retried on 429/5xx only: one request.
       expect(fx.proxy.connections() - before).toBeLessThanOrEqual(1);
       await expect(c.conversations.list()).rejects.toBeInstanceOf(UnauthorizedError);
@@ -162,7 +165,8 @@ describe('429 from a real server', () => {
     for (let i = 0; i < PER_MINUTE; i++) await bob.conversations.list();
     const err = await bob.conversations.list().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitError);
-    expect((err as RateLimitError).message).toContain('请求过于频繁');
+    expect((err as RateLimitError).message).toContain('rate limit of 6 requests per minute exceeded');
+    expect((err as RateLimitError).body).toMatchObject({ message: '请求过于频繁' });
     const wait = (err as RateLimitError).retryAfterMs;
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(60_000);

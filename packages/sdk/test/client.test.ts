@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { httpResponse } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -160,6 +161,35 @@ describe('streams', () => {
     for await (const ev of client.resume(await first.messageId, { lastEventId: all[4]!.id })) rest.push(ev);
     expect(rest).toEqual(all.slice(5));
   });
+
+  it('resume(id, { lastEventId }).final() is the complete stored answer, not the text after lastEventId', async () => {
+    const first = client.stream({ query: 'Explain the orbital rocket engines and their turbopumps', files: ['engines.md'] });
+    const seen: StreamEvent[] = [];
+    for await (const ev of first) {
+      seen.push(ev);
+      if (seen.length === 6) break; // a client that went away mid-answer
+    }
+    const messageId = await first.messageId;
+    const lastEventId = seen.at(-1)!.id;
+    // Re-attached while the answer is still being written, and again after it has ended.
+    for (const resumed of [client.resume(messageId, { lastEventId }), client.resume(messageId, { lastEventId })]) {
+      const rest: StreamEvent[] = [];
+      for await (const ev of resumed) rest.push(ev);
+      expect(Number(rest[0]!.id)).toBe(Number(lastEventId) + 1);
+      const final = await resumed.final();
+      const stored = (await client.messages.list(final.conversationId)).items.find((m) => m.id === messageId);
+      expect(stored).toMatchObject({ status: 'complete' });
+      expect(final.answer).toBe(stored!.content);
+      expect(final.answer).toBe(textOf(seen) + textOf(rest));
+      expect(final.answer.length).toBeGreaterThan(textOf(rest).length);
+    }
+    // Resuming after the very last event yields nothing, and final() is still the whole answer.
+    const end = client.resume(messageId, { lastEventId: seen.length > 0 ? '100000' : '0' });
+    const none: StreamEvent[] = [];
+    for await (const ev of end) none.push(ev);
+    expect(none).toEqual([]);
+    expect((await end.final()).answer.length).toBeGreaterThan(0);
+  });
 });
 
 describe('errors and retries', () => {
@@ -205,11 +235,39 @@ describe('errors and retries', () => {
     expect((err as RateLimitError).retryAfterMs).toBe(7000);
   });
 
-  it('never retries converse: a failed blocking call is sent once', async () => {
+  it('retries a turn that never reached the server (503 from a gateway), with the same message id', async () => {
     await fx.proxy.failNext(1, httpResponse(503, JSON.stringify({ message: 'busy', error: 'x' })));
     const before = fx.proxy.connections();
-    await expect(client.converse({ query: 'hello' })).rejects.toBeInstanceOf(ServerError);
-    expect(fx.proxy.connections() - before).toBe(1);
+    const messageId = randomUUID();
+    const answer = await client.converse({ query: 'hello', newConversation: true, messageId });
+    expect(answer).toMatchObject({ messageId, status: 'complete' });
+    expect(fx.proxy.connections() - before).toBe(2);
+    const none = createClient({ baseUrl: fx.proxy.url, user: 'sdk-user', presence: false, maxRetries: 0 });
+    await fx.proxy.failNext(1, httpResponse(503, JSON.stringify({ message: 'busy', error: 'x' })));
+    await expect(none.converse({ query: 'hello' })).rejects.toBeInstanceOf(ServerError);
+  });
+
+  it('a turn whose answer was lost is followed, not started twice: converse and stream', async () => {
+    // The server starts the turn, but the connection dies before its answer arrives.
+    await fx.proxy.loseNextResponses(1);
+    const before = fx.proxy.connections();
+    const answer = await client.converse({ query: 'How long do cats sleep?', files: ['cats.txt'], newConversation: true });
+    // The lost try, the retry refused as a conflict, and the stream that followed the turn.
+    expect(fx.proxy.connections() - before).toBeGreaterThanOrEqual(2);
+    expect(answer.status).toBe('complete');
+    expect(answer.answer).toContain('sixteen hours');
+    const messages = await client.messages.list(answer.conversationId);
+    expect(messages.items.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(messages.items[1]).toMatchObject({ id: answer.messageId, content: answer.answer });
+
+    await fx.proxy.loseNextResponses(1);
+    const stream = client.stream({ query: 'Do cats purr?', files: ['cats.txt'], conversationId: answer.conversationId });
+    const events: StreamEvent[] = [];
+    for await (const ev of stream) events.push(ev);
+    expect(events[0]?.id).toBe('1');
+    const final = await stream.final();
+    expect(final.answer).toBe(textOf(events));
+    expect((await client.messages.list(answer.conversationId)).items).toHaveLength(4);
   });
 
   it('reports a refused connection as ConnectionError', async () => {

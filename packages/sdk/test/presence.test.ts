@@ -96,7 +96,7 @@ describe('presence', () => {
   });
 
   it('reconnects with the same id after its connection is cut', async () => {
-    const c = client({ user: 'ben' });
+    const c = client({ user: 'ben', presence: true });
     await c.clients.ready();
     // Watched directly on the server (not through the proxy, whose connections are cut).
     const observer = createClient({ baseUrl: fx.server.url, user: 'ben', presence: false });
@@ -121,7 +121,7 @@ describe('presence', () => {
 
   it('counts the streams a client has open', async () => {
     const observer = client({ user: 'cleo', presence: false });
-    const c = client({ user: 'cleo' });
+    const c = client({ user: 'cleo', presence: true });
     await c.clients.ready();
     const stream = c.stream({ query: 'Tell me about rocket engines and turbopumps, at length.' });
     const iterator = stream[Symbol.asyncIterator]();
@@ -144,7 +144,7 @@ describe('presence', () => {
     const c = client({ user: 'dora', name: 'watched' });
     await c.clients.ready();
     // Someone else's client is not seen.
-    const other = client({ user: 'not-dora' });
+    const other = client({ user: 'not-dora', presence: true });
     await other.clients.ready();
     await c.close();
     await eventually(async () => events.some((e) => e.type === 'left'));
@@ -187,7 +187,7 @@ describe('video', () => {
   });
 
   it('reports refusals as typed errors', async () => {
-    const c = client({ user: 'fay' });
+    const c = client({ user: 'fay', presence: true });
     await c.clients.ready();
     const watch = c.video.watch('no-such-client');
     await expect(watch.ready).rejects.toBeInstanceOf(NotFoundError);
@@ -222,7 +222,7 @@ describe('with API keys', () => {
       expect(result.sent).toBe(3);
       watch.close();
 
-      const anonymous = createClient({ baseUrl: keyed.proxy.url });
+      const anonymous = createClient({ baseUrl: keyed.proxy.url, presence: true });
       await expect(anonymous.clients.ready()).rejects.toBeInstanceOf(UnauthorizedError);
       await expect(anonymous.video.publish(framesAt(30, 1))).rejects.toBeInstanceOf(UnauthorizedError);
       await anonymous.close();

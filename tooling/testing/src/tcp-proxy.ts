@@ -11,6 +11,12 @@ export interface TcpProxy {
    * open new ones; resolves once they have had time to notice.
    */
   failNext(n: number, response: string): Promise<void>;
+  /**
+   * The next `n` connections are forwarded, but the server's answer is lost: both sides are cut
+   * as its first bytes arrive (the server acted on the request; the client never hears of it).
+   * Open connections are cut first, as for `failNext`.
+   */
+  loseNextResponses(n: number): Promise<void>;
   /** Connections accepted so far. */
   connections(): number;
   close(): Promise<void>;
@@ -25,6 +31,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let accepted = 0;
   let failures: { left: number; response: string } = { left: 0, response: '' };
+  let lostResponses = 0;
 
   const server: Server = createServer((client) => {
     accepted += 1;
@@ -47,6 +54,11 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
     client.pipe(upstream);
+    if (lostResponses > 0) {
+      lostResponses -= 1;
+      upstream.once('data', drop);
+      return;
+    }
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -62,6 +74,12 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       for (const s of open) s.destroy();
       open.clear();
       failures = { left: n, response };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+    async loseNextResponses(n) {
+      for (const s of open) s.destroy();
+      open.clear();
+      lostResponses = n;
       await new Promise((resolve) => setTimeout(resolve, 50));
     },
     connections: () => accepted,
