@@ -1,5 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+/**
+ * The SDK as a user outside this repository gets it: built, packed, installed from the tarball
+ * with npm into a new project, compiled there by tsc and run against a real server — as an ES
+ * module compiled with `exactOptionalPropertyTypes` (which `tsc --init` turns on), and as
+ * CommonJS (`require`). Each consumer must exit by itself within 2 s of its last call.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,24 +16,38 @@ import { startSdkFixture, type SdkFixture } from './support/fixture.ts';
 const sdkDir = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const work = mkdtempSync(join(tmpdir(), 'colloquy-sdk-consumer-'));
+const app = join(work, 'app');
 let fx: SdkFixture;
+let buildOutput = '';
 
 beforeAll(async () => {
   fx = await startSdkFixture({ LOCAL_AGENT_DELTA_DELAY_MS: '0' });
-});
+  buildOutput = execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: sdkDir, stdio: 'pipe' }).toString();
+  execFileSync('pnpm', ['pack', '--pack-destination', work], { cwd: sdkDir, stdio: 'pipe' });
+  const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
+  if (!tarball) throw new Error('pnpm pack wrote no tarball');
+  mkdirSync(join(app, 'cjs'), { recursive: true });
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { '@colloquy/sdk': `file:${join(work, tarball)}` } }),
+  );
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, stdio: 'pipe' });
+}, 240_000);
 afterAll(async () => {
   await fx?.dispose();
   rmSync(work, { recursive: true, force: true });
 });
 
-const CONSUMER = `
-import { createClient, NotFoundError, type Answer, type StreamEvent } from '@colloquy/sdk';
+const ESM_CONSUMER = `
+import { createClient, NotFoundError, TimeoutError, type Answer, type ClientOptions, type StreamEvent } from '@colloquy/sdk';
 
-const client = createClient({ baseUrl: process.argv[2] ?? '', user: 'packed' });
-const files = await client.files.uploadPaths(['cats.txt']);
-const answer: Answer = await client.converse({ query: 'How long do cats sleep?', files: [files[0]!.id] });
+// Optional options take \`undefined\` (exactOptionalPropertyTypes): an unset env variable is fine.
+const options: ClientOptions = { baseUrl: process.argv[2] ?? '', apiKey: process.env.COLLOQUY_API_KEY, user: 'packed', timeoutMs: undefined };
+const client = createClient(options);
+const files = await client.files.uploadPaths(['cats.txt'], { headers: undefined, signal: undefined });
+const answer: Answer = await client.converse({ query: 'How long do cats sleep?', files: [files[0]!.id], newConversation: true, managerId: undefined });
 let streamed = '';
-const stream = client.stream({ query: 'purr', conversationId: answer.conversationId });
+const stream = client.stream({ query: 'purr', conversationId: answer.conversationId }, { timeoutMs: 30_000 });
 for await (const ev of stream) {
   const event: StreamEvent = ev;
   if (event.event === 'message') streamed += event.answer;
@@ -37,62 +57,161 @@ let notFound = false;
 try {
   await client.conversations.get('missing');
 } catch (err) {
-  notFound = err instanceof NotFoundError;
+  notFound = err instanceof NotFoundError && typeof err.requestId === 'string';
 }
+const timedOut = await client.converse({ query: 'cats', conversationId: answer.conversationId }, { timeoutMs: 1 }).catch((e: unknown) => e);
 // @ts-expect-error the SDK's types reach the consumer: query must be a string
 const typeErrorOnly = () => client.converse({ query: 1 });
 void typeErrorOnly;
-const listed = (await client.clients.list()).clients.some((c) => c.id === client.clientId);
-await client.close();
-console.log(JSON.stringify({ answer: answer.answer, status: final.status, same: final.answer === streamed, notFound, listed }));
+const { response } = await client.agents.list().withResponse();
+// No close(): nothing of the client's may keep this process running.
+console.log(JSON.stringify({
+  answer: answer.answer,
+  status: final.status,
+  same: final.answer === streamed,
+  notFound,
+  timeout: timedOut instanceof TimeoutError && (timedOut as TimeoutError).code === 'TIMEOUT',
+  createdAt: typeof answer.createdAt,
+  requestId: typeof response.requestId,
+}));
+console.log('LAST_CALL_DONE ' + Date.now());
 `;
 
+const CJS_CONSUMER = `
+import { createClient, ConflictError } from '@colloquy/sdk';
+
+async function main(): Promise<void> {
+  const client = createClient({ baseUrl: process.argv[2] ?? '', user: 'packed-cjs' });
+  const answer = await client.converse({ query: 'How long do cats sleep?', files: ['cats.txt'], newConversation: true, managerId: 'team-a' });
+  const clash = await client
+    .converse({ query: 'again', conversationId: answer.conversationId, managerId: 'team-b' })
+    .catch((e: unknown) => e);
+  console.log(JSON.stringify({
+    format: typeof require === 'function' && typeof module === 'object' ? 'commonjs' : 'esm',
+    status: answer.status,
+    conflict: clash instanceof ConflictError,
+  }));
+  console.log('LAST_CALL_DONE ' + Date.now());
+}
+void main();
+`;
+
+/** Compiler options close to `tsc --init`'s (strict, exactOptionalPropertyTypes…), checking the SDK's own .d.ts. */
+const compilerOptions = {
+  target: 'ES2022',
+  module: 'NodeNext',
+  moduleResolution: 'NodeNext',
+  // @trpc/server's own declarations use Disposable (TypeScript's esnext.disposable lib).
+  lib: ['ES2023', 'ESNext.Disposable', 'DOM', 'DOM.Iterable'],
+  types: [],
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  verbatimModuleSyntax: false,
+  isolatedModules: true,
+  skipLibCheck: false,
+  outDir: 'out',
+};
+
+function compile(dir: string, files: string[]): void {
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }));
+  try {
+    execFileSync(process.execPath, [tsc, '-p', '.'], { cwd: dir, stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`tsc failed in ${dir}:\n${String((err as { stdout?: Buffer }).stdout)}`);
+  }
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** From the consumer's last call to its exit. */
+  exitDelayMs: number | undefined;
+}
+
+/** Runs a compiled consumer; kills it if it is still running 15 s after its last call. */
+function runConsumer(cwd: string, file: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file, fx.server.url], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COLLOQUY_API_KEY: '' } });
+    let stdout = '';
+    let stderr = '';
+    let lastCall: number | undefined;
+    let killer: ReturnType<typeof setTimeout> | undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const m = /LAST_CALL_DONE (\d+)/.exec(stdout);
+      if (m && lastCall === undefined) {
+        lastCall = Number(m[1]);
+        killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr, exitDelayMs: lastCall === undefined ? undefined : Date.now() - lastCall });
+    });
+  });
+}
+
+const resultOf = (run: Run) => JSON.parse(run.stdout.split('\n')[0]!) as Record<string, unknown>;
+
 describe('the packed SDK, installed outside the workspace', () => {
-  it('installs from its tarball, compiles a consumer with tsc and runs it', () => {
-    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: sdkDir, stdio: 'pipe' });
-    execFileSync('pnpm', ['pack', '--pack-destination', work], { cwd: sdkDir, stdio: 'pipe' });
-    const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
-    expect(tarball).toBeDefined();
-
-    const app = join(work, 'app');
-    execFileSync('mkdir', ['-p', app]);
-    writeFileSync(
-      join(app, 'package.json'),
-      JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { '@colloquy/sdk': `file:${join(work, tarball!)}` } }),
-    );
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, stdio: 'pipe' });
-    writeFileSync(join(app, 'consumer.ts'), CONSUMER);
-    // A browser-like compile: DOM lib, no Node types, strict, and the SDK's own .d.ts checked.
-    writeFileSync(
-      join(app, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          // @trpc/server's own declarations use Disposable (TypeScript's esnext.disposable lib).
-          lib: ['ES2023', 'ESNext.Disposable', 'DOM', 'DOM.Iterable'],
-          types: [],
-          strict: true,
-          skipLibCheck: false,
-          outDir: 'out',
-        },
-        files: ['consumer.ts', 'globals.d.ts'],
-      }),
-    );
-    // The consumer reads process.argv; declare just that instead of pulling in @types/node.
-    writeFileSync(join(app, 'globals.d.ts'), 'declare const process: { argv: string[] };\n');
-    try {
-      execFileSync(process.execPath, [tsc, '-p', '.'], { cwd: app, stdio: 'pipe' });
-    } catch (err) {
-      throw new Error(`tsc failed:\n${String((err as { stdout?: Buffer }).stdout)}`);
+  it('ships ESM and CommonJS builds with types for each, source maps with their sources, and no workspace dependency', () => {
+    const installed = join(app, 'node_modules/@colloquy/sdk');
+    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+      exports: Record<string, { import: Record<string, string>; require: Record<string, string> }>;
+      dependencies: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
+    expect(pkg.exports['.']).toEqual({
+      import: { types: './dist/index.d.ts', default: './dist/index.js' },
+      require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
+    });
+    expect(Object.keys(pkg.dependencies).filter((d) => d.startsWith('@colloquy/'))).toEqual([]);
+    expect(Object.values(pkg.dependencies).filter((v) => v.startsWith('workspace:'))).toEqual([]);
+    for (const map of ['dist/index.js.map', 'dist/index.cjs.map']) {
+      const sourceMap = JSON.parse(readFileSync(join(installed, map), 'utf8')) as { sources: string[]; sourcesContent: string[] };
+      expect(sourceMap.sources.some((s) => s.endsWith('src/client.ts'))).toBe(true);
+      expect(sourceMap.sourcesContent).toHaveLength(sourceMap.sources.length);
+      expect(sourceMap.sourcesContent.every((c) => typeof c === 'string' && c.length > 0)).toBe(true);
     }
+    // The declarations inline the router's types: they import only published packages.
+    const imports = [...readFileSync(join(installed, 'dist/index.d.ts'), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    expect(imports.filter((i) => i!.startsWith('@colloquy/') || i!.startsWith('.'))).toEqual([]);
+    // The build reports what a browser app pays.
+    expect(buildOutput).toMatch(/browser bundle \(SDK \+ dependencies, minified\): [\d.]+ KB, gzip: [\d.]+ KB/);
+  });
 
-    // Straight to the server process: execFileSync blocks this process, which hosts the proxy.
-    const out = execFileSync(process.execPath, ['out/consumer.js', fx.server.url], { cwd: app, timeout: 60_000 }).toString();
-    const result = JSON.parse(out.trim()) as { answer: string; status: string; same: boolean; notFound: boolean; listed: boolean };
-    expect(result.answer).toContain('sixteen hours');
-    // `listed`: the client's own presence shows in clients.list; close() then lets the process exit.
-    expect(result).toMatchObject({ status: 'complete', same: true, notFound: true, listed: true });
-  }, 240_000);
+  it('an ES module consumer compiled with exactOptionalPropertyTypes runs, and exits by itself within 2 s', async () => {
+    writeFileSync(join(app, 'consumer.ts'), ESM_CONSUMER);
+    // The consumer reads process.argv and env; declare just that instead of pulling in @types/node.
+    writeFileSync(join(app, 'globals.d.ts'), 'declare const process: { argv: string[]; env: Record<string, string | undefined> };\n');
+    compile(app, ['consumer.ts', 'globals.d.ts']);
+    const run = await runConsumer(app, 'out/consumer.js');
+    expect(run.code, run.stderr).toBe(0);
+    const result = resultOf(run);
+    expect(result.answer).toEqual(expect.stringContaining('sixteen hours'));
+    expect(result).toMatchObject({ status: 'complete', same: true, notFound: true, timeout: true, createdAt: 'number', requestId: 'string' });
+    expect(run.exitDelayMs).toBeDefined();
+    expect(run.exitDelayMs!).toBeLessThan(2000);
+  }, 120_000);
+
+  it('a CommonJS consumer (require) compiles, runs, and exits by itself within 2 s', async () => {
+    const dir = join(app, 'cjs');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer-cjs', private: true, type: 'commonjs' }));
+    writeFileSync(join(dir, 'consumer.ts'), CJS_CONSUMER);
+    writeFileSync(
+      join(dir, 'globals.d.ts'),
+      'declare const process: { argv: string[] };\ndeclare const require: unknown;\ndeclare const module: unknown;\n',
+    );
+    compile(dir, ['consumer.ts', 'globals.d.ts']);
+    expect(readFileSync(join(dir, 'out/consumer.js'), 'utf8')).toContain('require("@colloquy/sdk")');
+    const run = await runConsumer(dir, 'out/consumer.js');
+    expect(run.code, run.stderr).toBe(0);
+    expect(resultOf(run)).toEqual({ format: 'commonjs', status: 'complete', conflict: true });
+    expect(run.exitDelayMs).toBeDefined();
+    expect(run.exitDelayMs!).toBeLessThan(2000);
+  }, 120_000);
 });
