@@ -4,6 +4,7 @@
 //   npx tsx packages/sdk/examples/stream-to-terminal.ts "How long do cats sleep?" cats.txt
 //
 // Files are server paths inside UPLOAD_ROOTS (default ./data/inbox), uploaded before asking.
+// Each run starts a new conversation; the process exits by itself when the answer is done.
 import { ColloquyError, createClient } from '../src/index.ts';
 
 const [query = 'What can you tell me about my documents?', ...paths] = process.argv.slice(2);
@@ -15,7 +16,7 @@ const client = createClient({
 
 try {
   const files = paths.length > 0 ? await client.files.uploadPaths(paths) : [];
-  const stream = client.stream({ query, files: files.map((f) => f.id) });
+  const stream = client.stream({ query, files: files.map((f) => f.id), newConversation: true });
   // Ctrl-C stops the generation on the server too, keeping what was written so far.
   process.once('SIGINT', () => void stream.stop());
   for await (const event of stream) {
@@ -26,9 +27,6 @@ try {
   const sources = answer.citations.map((c) => c.fileName).join(', ');
   process.stdout.write(`\n\n[${answer.status}]${sources ? ` sources: ${sources}` : ''} conversation ${answer.conversationId}\n`);
 } catch (err) {
-  console.error(err instanceof ColloquyError ? `${err.name} (${err.status}): ${err.message}` : err);
+  console.error(err instanceof ColloquyError ? `${err.name} (${err.status}): ${err.message}${err.requestId ? ` [request ${err.requestId}]` : ''}` : err);
   process.exitCode = 1;
-} finally {
-  // Ends the client's presence connection (which would keep the process running).
-  await client.close();
 }

@@ -69,10 +69,14 @@ function describeBody(body: unknown): { message?: string; code?: string } {
   return {};
 }
 
+/** "fetch failed: connect ECONNREFUSED 127.0.0.1:9": the message and the innermost cause that says more. */
 function connectionMessage(err: TRPCClientError<never>): string {
-  const cause = err.cause as { message?: unknown } | undefined;
-  const detail = typeof cause?.message === 'string' && cause.message !== err.message ? `: ${cause.message}` : '';
-  return `${err.message || 'the connection failed'}${detail}`;
+  const head = err.message || 'the connection failed';
+  let detail: string | undefined;
+  for (let cause: unknown = err.cause, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (cause.message && cause.message !== head) detail = cause.message;
+  }
+  return detail ? `${head}: ${detail}` : head;
 }
 
 function isAbortLike(err: unknown): err is Error {
