@@ -1,7 +1,7 @@
 import type { APIPromise } from './api-promise.ts';
 import type { TurnIds } from './call.ts';
 import { AbortError, ColloquyError, ConnectionError, isRetryable, NotFoundError, TimeoutError, withTurn } from './errors.ts';
-import { backoffDelay, Deadline, sleep, type RetryPolicy } from './retry.ts';
+import { backoffDelay, Deadline, MAX_RETRY_AFTER_MS, sleep, type RetryPolicy } from './retry.ts';
 import { toStreamEvent } from './shapes.ts';
 import { toColloquyError } from './to-colloquy-error.ts';
 import type { ColloquyTRPCClient } from './transport/create-trpc-client.ts';
@@ -36,6 +36,8 @@ export interface AnswerStreamInit {
   /** Cancels the generation on the server (`chat.stop`). */
   stop: (messageId: string) => APIPromise<{ status: MessageStatus }>;
   signal: AbortSignal | undefined;
+  /** Set when the stream cannot begin (bad input found before anything was sent): it fails with this at once. */
+  failure?: ColloquyError | undefined;
   /** Bounds the whole stream (no limit when undefined). */
   timeoutMs: number | undefined;
   headers: Record<string, string> | undefined;
@@ -96,6 +98,11 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
       deadline.signal.addEventListener('abort', () =>
         this.#fail(new TimeoutError(`The stream timed out after ${deadline.ms} ms`, { status: 0, code: 'TIMEOUT' })),
       );
+    }
+    if (init.failure) {
+      // Nothing was sent: the error has no turn to point at.
+      this.#finish(init.failure);
+      return;
     }
     if (init.signal?.aborted) this.abort();
     else init.signal?.addEventListener('abort', () => this.abort(), { once: true });
@@ -233,11 +240,13 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
           this.#fail(unconfirmed);
           return;
         }
-        if (!isRetryable(err) || failures >= maxReconnects) {
+        const delay = backoffDelay(policy, failures, err);
+        // A wait past the stream's deadline (or the SDK's cap on Retry-After) is not begun.
+        const tooLong = delay > MAX_RETRY_AFTER_MS || (this.#deadline !== undefined && delay >= this.#deadline.remaining());
+        if (!isRetryable(err) || failures >= maxReconnects || tooLong) {
           this.#fail(err);
           return;
         }
-        const delay = backoffDelay(policy, failures, err);
         failures += 1;
         await sleep(delay, signal).catch(() => undefined);
       }

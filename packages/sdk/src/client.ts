@@ -191,14 +191,18 @@ export function createClient(options: ClientOptions): ColloquyClient {
   const defaultTimeoutMs = options.timeoutMs ?? 60_000;
   const defaultReconnects = options.maxReconnects ?? 5;
 
-  /** How a call runs: the per-call options over the client's. */
-  const plan = (o: RequestOptions = {}, timeoutMs: number | undefined = o.timeoutMs ?? defaultTimeoutMs, turn?: TurnIds): CallPlan => ({
+  /**
+   * How a call runs: the per-call options over the client's. `limit` says which deadline
+   * applies when the call gives none: the client's `timeoutMs`, or none (uploads, whose size
+   * has no bound here).
+   */
+  const plan = (o: RequestOptions = {}, extra: { turn?: TurnIds; limit?: 'client' | 'none' } = {}): CallPlan => ({
     policy,
     maxRetries: o.maxRetries ?? policy.maxRetries,
-    timeoutMs,
+    timeoutMs: o.timeoutMs ?? (extra.limit === 'none' ? undefined : defaultTimeoutMs),
     signal: o.signal,
     headers: o.headers,
-    turn,
+    turn: extra.turn,
   });
   type Perform<T> = (signal: AbortSignal, context: CallContext) => Promise<T>;
   const call = <T>(o: RequestOptions | undefined, perform: Perform<T>) => runCall(plan(o), ({ signal, context }) => perform(signal, context));
@@ -218,7 +222,7 @@ export function createClient(options: ClientOptions): ColloquyClient {
   });
 
   const stop = (messageId: string, o?: RequestOptions) =>
-    call(o, (signal, context) => trpc.chat.stop.mutate({ messageId }, { signal, context }));
+    runCall(plan(o, { turn: { messageId } }), ({ signal, context }) => trpc.chat.stop.mutate({ messageId }, { signal, context }));
 
   const listConversations = (params: ListConversationsParams = {}, o?: RequestOptions) =>
     call(o, async (signal, context) => toPage(await trpc.conversations.list.query(params, { signal, context }), toConversation));
@@ -233,7 +237,7 @@ export function createClient(options: ClientOptions): ColloquyClient {
    * attaches to the message, and reports the conflict if there is none.
    */
   const startTurn = (turn: PreparedTurn, o: StreamOptions, signal: AbortSignal): Promise<StartedTurn> =>
-    runCall({ ...plan({ ...o, signal }, defaultTimeoutMs), turn: turn.ids }, async ({ signal: s, context, index }) => {
+    runCall(plan({ ...o, signal, timeoutMs: defaultTimeoutMs }, { turn: turn.ids }), async ({ signal: s, context, index }) => {
       try {
         const started = await trpc.chat.send.mutate(turn.wire, { signal: s, context });
         return { conversationId: started.conversationId };
@@ -263,7 +267,19 @@ export function createClient(options: ClientOptions): ColloquyClient {
 
   /** A stream that fails at once (bad input found before anything was sent). */
   const failedStream = (err: unknown) =>
-    streamOf(randomUUID(), {}, { conversationId: undefined, after: 0, start: () => Promise.reject(err) });
+    new AnswerStream({
+      trpc,
+      policy,
+      maxReconnects: 0,
+      messageId: '',
+      conversationId: undefined,
+      after: 0,
+      stop: (id) => stop(id),
+      signal: undefined,
+      timeoutMs: undefined,
+      headers: undefined,
+      failure: toColloquyError(err),
+    });
 
   return {
     conversations: {
@@ -289,7 +305,7 @@ export function createClient(options: ClientOptions): ColloquyClient {
       // Idempotent too (same user, content and name → the same record); the form is rebuilt per try.
       upload: (data, nameOrOptions) => {
         const o: UploadOptions = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : (nameOrOptions ?? {});
-        return runCall(plan(o, o.timeoutMs), async ({ signal, context }) =>
+        return runCall(plan(o, { limit: 'none' }), async ({ signal, context }) =>
           toFile(await trpc.files.upload.mutate(uploadForm(data, o.name), { signal, context })),
         );
       },
@@ -311,7 +327,7 @@ export function createClient(options: ClientOptions): ColloquyClient {
       } catch (err) {
         return runCall(plan(o), () => Promise.reject(err));
       }
-      return runCall(plan(o, undefined, turn.ids), async ({ signal, context, index }) => {
+      return runCall(plan(o, { turn: turn.ids }), async ({ signal, context, index }) => {
         try {
           return toAnswer(await trpc.chat.converse.mutate(turn.wire, { signal, context }));
         } catch (raw) {

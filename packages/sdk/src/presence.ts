@@ -1,5 +1,5 @@
 import { ColloquyError, isRetryable } from './errors.ts';
-import { backoffDelay, unref, type RetryPolicy } from './retry.ts';
+import { backoffDelay, Deadline, linkSignals, unref, type RetryPolicy } from './retry.ts';
 import { toClientEvent } from './shapes.ts';
 import { toColloquyError } from './to-colloquy-error.ts';
 import type { ColloquyTRPCClient } from './transport/create-trpc-client.ts';
@@ -99,12 +99,15 @@ export class PresenceConnection {
   #attempt(onConnected: () => void): Promise<ColloquyError | undefined> {
     return new Promise((resolve) => {
       let done = false;
+      // Heartbeats in flight end with the connection (a pending request would hold a Node process).
+      const heartbeats = new AbortController();
       const finish = (error?: ColloquyError) => {
         if (done) return;
         done = true;
         this.#connected = false;
         clearInterval(this.#heartbeat);
         clearTimeout(this.#watchdog);
+        heartbeats.abort();
         subscription.unsubscribe();
         resolve(error);
       };
@@ -132,10 +135,19 @@ export class PresenceConnection {
             clearInterval(this.#heartbeat);
             this.#heartbeat = unref(
               setInterval(() => {
-                this.#trpc.clients.heartbeat.mutate({ clientId: this.clientId }, { context: { headers } }).catch((err: unknown) => {
-                  // The server no longer knows this client (it timed out): connect again.
-                  if (toColloquyError(err).status === 404) finish();
-                });
+                // One heartbeat lasts at most until the next is due.
+                const deadline = new Deadline(message.heartbeatMs);
+                const signal = linkSignals(heartbeats.signal, deadline.signal);
+                this.#trpc.clients.heartbeat
+                  .mutate({ clientId: this.clientId }, { signal: signal.signal, context: { headers } })
+                  .catch((err: unknown) => {
+                    // The server no longer knows this client (it timed out): connect again.
+                    if (toColloquyError(err).status === 404) finish();
+                  })
+                  .finally(() => {
+                    deadline.clear();
+                    signal.dispose();
+                  });
               }, message.heartbeatMs),
             );
           },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BadRequestError, createClient, type ColloquyClient } from '../src/index.ts';
+import { BadRequestError, createClient, TimeoutError, type ColloquyClient } from '../src/index.ts';
 import { startSdkFixture, type SdkFixture } from './support/fixture.ts';
 
 let fx: SdkFixture;
@@ -8,7 +8,7 @@ let client: ColloquyClient;
 
 beforeAll(async () => {
   fx = await startSdkFixture({ MAX_FILE_BYTES: '256kb' });
-  client = createClient({ baseUrl: fx.server.url, user: 'uploader', presence: false });
+  client = createClient({ baseUrl: fx.server.url, user: 'uploader' });
 });
 afterAll(() => fx?.dispose());
 
@@ -51,6 +51,14 @@ describe('files.upload', () => {
     const a = await client.files.upload(new Blob(['same']), 'same.txt');
     const b = await client.files.upload(new Blob(['same']), 'same.txt');
     expect(b.id).toBe(a.id);
+  });
+
+  it('is bounded by a timeoutMs given to it, not by the client’s (a large file may take long)', async () => {
+    const hasty = createClient({ baseUrl: fx.server.url, user: 'uploader', timeoutMs: 1 });
+    await expect(hasty.agents.list()).rejects.toBeInstanceOf(TimeoutError);
+    const info = await hasty.files.upload(new Uint8Array(200 * 1024).fill(7), 'slowish.bin');
+    expect(info).toMatchObject({ name: 'slowish.bin', size: 200 * 1024 });
+    await expect(hasty.files.upload(new Uint8Array(200 * 1024).fill(8), { name: 'bounded.bin', timeoutMs: 1 })).rejects.toBeInstanceOf(TimeoutError);
   });
 
   it('rejects a file over MAX_FILE_BYTES with a typed 413', async () => {
