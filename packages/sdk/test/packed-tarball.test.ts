@@ -110,16 +110,30 @@ const compilerOptions = {
   verbatimModuleSyntax: false,
   isolatedModules: true,
   skipLibCheck: false,
-  outDir: 'out',
 };
 
-function compile(dir: string, files: string[]): void {
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }));
-  try {
-    execFileSync(process.execPath, [tsc, '-p', '.'], { cwd: dir, stdio: 'pipe' });
-  } catch (err) {
-    throw new Error(`tsc failed in ${dir}:\n${String((err as { stdout?: Buffer }).stdout)}`);
-  }
+/**
+ * Compiles both consumers in one tsc run: each file's module format follows its nearest
+ * package.json (`type: module` for the app, `type: commonjs` in cjs/), and the JavaScript is
+ * written next to it, in the same scope.
+ */
+let compiled: Promise<void> | undefined;
+function compileConsumers(): Promise<void> {
+  compiled ??= (async () => {
+    writeFileSync(join(app, 'consumer.ts'), ESM_CONSUMER);
+    // The consumers read process.argv and env; declare just that instead of pulling in @types/node.
+    writeFileSync(join(app, 'globals.d.ts'), 'declare const process: { argv: string[]; env: Record<string, string | undefined> };\n');
+    writeFileSync(join(app, 'cjs', 'package.json'), JSON.stringify({ name: 'consumer-cjs', private: true, type: 'commonjs' }));
+    writeFileSync(join(app, 'cjs', 'consumer.ts'), CJS_CONSUMER);
+    writeFileSync(join(app, 'cjs', 'globals.d.ts'), 'declare const require: unknown;\ndeclare const module: unknown;\n');
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['consumer.ts', 'globals.d.ts', 'cjs/consumer.ts', 'cjs/globals.d.ts'] }));
+    try {
+      execFileSync(process.execPath, [tsc, '-p', '.'], { cwd: app, stdio: 'pipe' });
+    } catch (err) {
+      throw new Error(`tsc failed:\n${String((err as { stdout?: Buffer }).stdout)}`);
+    }
+  })();
+  return compiled;
 }
 
 interface Run {
@@ -185,11 +199,8 @@ describe('the packed SDK, installed outside the workspace', () => {
   });
 
   it('an ES module consumer compiled with exactOptionalPropertyTypes runs, and exits by itself within 2 s', async () => {
-    writeFileSync(join(app, 'consumer.ts'), ESM_CONSUMER);
-    // The consumer reads process.argv and env; declare just that instead of pulling in @types/node.
-    writeFileSync(join(app, 'globals.d.ts'), 'declare const process: { argv: string[]; env: Record<string, string | undefined> };\n');
-    compile(app, ['consumer.ts', 'globals.d.ts']);
-    const run = await runConsumer(app, 'out/consumer.js');
+    await compileConsumers();
+    const run = await runConsumer(app, 'consumer.js');
     expect(run.code, run.stderr).toBe(0);
     const result = resultOf(run);
     expect(result.answer).toEqual(expect.stringContaining('sixteen hours'));
@@ -199,16 +210,10 @@ describe('the packed SDK, installed outside the workspace', () => {
   }, 120_000);
 
   it('a CommonJS consumer (require) compiles, runs, and exits by itself within 2 s', async () => {
+    await compileConsumers();
     const dir = join(app, 'cjs');
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer-cjs', private: true, type: 'commonjs' }));
-    writeFileSync(join(dir, 'consumer.ts'), CJS_CONSUMER);
-    writeFileSync(
-      join(dir, 'globals.d.ts'),
-      'declare const process: { argv: string[] };\ndeclare const require: unknown;\ndeclare const module: unknown;\n',
-    );
-    compile(dir, ['consumer.ts', 'globals.d.ts']);
-    expect(readFileSync(join(dir, 'out/consumer.js'), 'utf8')).toContain('require("@colloquy/sdk")');
-    const run = await runConsumer(dir, 'out/consumer.js');
+    expect(readFileSync(join(dir, 'consumer.js'), 'utf8')).toContain('require("@colloquy/sdk")');
+    const run = await runConsumer(dir, 'consumer.js');
     expect(run.code, run.stderr).toBe(0);
     expect(resultOf(run)).toEqual({ format: 'commonjs', status: 'complete', conflict: true });
     expect(run.exitDelayMs).toBeDefined();

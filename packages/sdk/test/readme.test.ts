@@ -1,8 +1,8 @@
 /**
- * The SDK README's examples are programs: every ```ts block is type-checked (strict,
- * exactOptionalPropertyTypes) against the built package and run against a real server, and
- * must succeed and exit by itself. The blocks import `@colloquy/sdk` as a user would: they are
- * written inside the package, where that name resolves to the package's own build.
+ * The SDK README's examples are programs: every ```ts block is compiled by tsc (strict,
+ * exactOptionalPropertyTypes) against the built package, then run with node against a real
+ * server, and must succeed and exit by itself. The blocks import `@colloquy/sdk` as a user
+ * would: they are written inside the package, where that name resolves to its own build.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,7 +46,7 @@ describe('README examples', () => {
     expect(new Set(blocks.map((b) => b.heading)).size).toBeGreaterThanOrEqual(12);
   });
 
-  it('type-check against the built package (strict, exactOptionalPropertyTypes)', () => {
+  it('compile against the built package (strict, exactOptionalPropertyTypes)', () => {
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
@@ -60,7 +60,8 @@ describe('README examples', () => {
           exactOptionalPropertyTypes: true,
           noUncheckedIndexedAccess: true,
           skipLibCheck: true,
-          noEmit: true,
+          rootDir: '.',
+          outDir: 'out',
         },
         include: ['*.ts'],
       }),
@@ -74,7 +75,7 @@ describe('README examples', () => {
 
   it.each(blocks.map((b) => [b.name, b.heading] as const))('%s (%s) runs against a real server and exits by itself', async (name) => {
     const run = await new Promise<{ code: number | null; output: string }>((done, fail) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(dir, `${name}.ts`)], {
+      const child = spawn(process.execPath, [join(dir, 'out', `${name}.js`)], {
         cwd: dir,
         env: { ...process.env, COLLOQUY_URL: fx.server.url, COLLOQUY_API_KEY: '' },
         stdio: ['ignore', 'pipe', 'pipe'],
