@@ -86,6 +86,7 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
   #done = false;
   #error: ColloquyError | undefined;
   #lastEventId = 0;
+  #detach: (() => void) | undefined;
 
   constructor(init: AnswerStreamInit) {
     this.#init = init;
@@ -105,7 +106,13 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
       return;
     }
     if (init.signal?.aborted) this.abort();
-    else init.signal?.addEventListener('abort', () => this.abort(), { once: true });
+    else if (init.signal) {
+      const signal = init.signal;
+      const onAbort = () => this.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      // A long-lived signal shared by many streams must not keep the finished ones.
+      this.#detach = () => signal.removeEventListener('abort', onAbort);
+    }
     void this.#pump();
   }
 
@@ -171,6 +178,7 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
     this.#done = true;
     this.#error = error;
     this.#deadline?.clear();
+    this.#detach?.();
     if (error) {
       this.#final.reject(error);
       this.#messageId.reject(error);

@@ -368,8 +368,8 @@ export function createClient(options: ClientOptions): ColloquyClient {
     clients: {
       list: (o) => call(o, async (signal, context) => toClientList(await trpc.clients.list.query(undefined, { signal, context }))),
       watch: (watchOptions = {}) => {
-        const watch = new ClientWatch(trpc, watchOptions);
-        watches.add(watch);
+        const watch: ClientWatch = new ClientWatch(trpc, { ...watchOptions, onClose: () => watches.delete(watch) });
+        if (!watchOptions.signal?.aborted) watches.add(watch);
         return watch;
       },
       ready: () =>

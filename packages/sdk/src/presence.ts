@@ -177,17 +177,32 @@ export class ClientWatch implements AsyncIterable<ClientEvent> {
   #failures = 0;
 
   readonly #headers: Record<string, string> | undefined;
+  #detach: (() => void) | undefined;
 
-  constructor(trpc: ColloquyTRPCClient, options: { signal?: AbortSignal | undefined; headers?: Record<string, string> | undefined } = {}) {
+  readonly #onClose: (() => void) | undefined;
+
+  constructor(
+    trpc: ColloquyTRPCClient,
+    options: { signal?: AbortSignal | undefined; headers?: Record<string, string> | undefined; onClose?: () => void } = {},
+  ) {
     this.#trpc = trpc;
     this.#headers = options.headers;
-    options.signal?.addEventListener('abort', () => this.close(), { once: true });
+    this.#onClose = options.onClose;
+    const signal = options.signal;
+    if (signal?.aborted) this.#closed = true;
+    else if (signal) {
+      const onAbort = () => this.close();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#detach = () => signal.removeEventListener('abort', onAbort);
+    }
     this.#subscribe();
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#detach?.();
+    this.#onClose?.();
     clearTimeout(this.#retry);
     this.#subscription?.unsubscribe();
     this.#wake?.();
