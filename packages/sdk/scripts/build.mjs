@@ -9,7 +9,7 @@
 //     app pays for the SDK. Bundled for the browser platform, so a Node built-in reached from
 //     the browser entry fails the build.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,30 +54,12 @@ for (const [format, file] of [
   });
 }
 
-// 2. Declarations: the SDK's, and those of the workspace packages its types come from.
+// 2. Declarations: the SDK's, and those of the workspace packages its types come from, in one
+//    tsc program (the workspace packages resolve to their sources).
 run(['-p', 'tsconfig.build.json']);
-for (const ws of ['store', 'agents', 'api']) {
-  const pkgDir = resolve(sdkDir, '..', ws);
-  const config = join(typesDir, `tsconfig.${ws}.json`);
-  writeFileSync(
-    config,
-    JSON.stringify({
-      extends: join(pkgDir, 'tsconfig.json'),
-      include: [join(pkgDir, 'src')],
-      compilerOptions: {
-        noEmit: false,
-        declaration: true,
-        emitDeclarationOnly: true,
-        rootDir: join(pkgDir, 'src'),
-        outDir: join(typesDir, ws),
-      },
-    }),
-  );
-  run(['-p', config]);
-}
 
 const bundle = await rollup({
-  input: join(typesDir, 'sdk', 'index.d.ts'),
+  input: join(typesDir, 'sdk', 'src', 'index.d.ts'),
   // Published dependencies (and Node built-ins) stay imports; workspace packages are inlined.
   external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('@colloquy/'),
   plugins: [
@@ -85,7 +67,7 @@ const bundle = await rollup({
       name: 'workspace-declarations',
       resolveId(id, importer) {
         const ws = /^@colloquy\/(api|store|agents)$/.exec(id);
-        if (ws) return join(typesDir, ws[1], 'index.d.ts');
+        if (ws) return join(typesDir, ws[1], 'src', 'index.d.ts');
         // Declarations keep the sources' `.ts` specifiers; the files are `.d.ts`.
         if (importer && id.startsWith('.') && id.endsWith('.ts') && !id.endsWith('.d.ts')) {
           const target = resolve(dirname(importer), id.replace(/\.ts$/, '.d.ts'));

@@ -73,7 +73,8 @@ describe('README examples', () => {
     }
   }, 120_000);
 
-  it.each(blocks.map((b) => [b.name, b.heading] as const))('%s (%s) runs against a real server and exits by itself', async (name) => {
+  // Concurrently: the examples act for users of their own and wait mostly on the server.
+  it.concurrent.for(blocks.map((b): [string, string] => [b.name, b.heading]))('%s (%s) runs against a real server and exits by itself', { timeout: 60_000 }, async ([name], { expect }) => {
     const run = await new Promise<{ code: number | null; output: string }>((done, fail) => {
       const child = spawn(process.execPath, [join(dir, 'out', `${name}.js`)], {
         cwd: dir,
@@ -91,5 +92,5 @@ describe('README examples', () => {
       });
     });
     expect(run.code, run.output).toBe(0);
-  }, 60_000);
+  });
 });

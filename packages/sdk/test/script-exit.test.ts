@@ -49,12 +49,13 @@ function runScript(mode: string): Promise<ScriptRun> {
 }
 
 describe('a Node script exits by itself', () => {
-  it.each([
+  // One at a time: the exit delay is measured, and concurrent Node processes would skew it.
+  it.for([
     ['calls', 'that only lists conversations (no close())'],
     ['turns', 'that converses, streams, resumes and iterates (no close())'],
     ['failures', 'whose calls time out, abort and are aborted mid-stream (no close())'],
     ['presence', 'that opted into presence and called close()'],
-  ])('%s: a script %s', async (mode) => {
+  ] as const)('%s: a script %s', async ([mode], { expect }) => {
     const run = await runScript(mode);
     expect(run.code, run.output).toBe(0);
     expect(run.exitDelayMs, run.output).toBeDefined();
