@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { open, readlink, realpath } from 'node:fs/promises';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { extractText, guessMimeType } from '@colloquy/agents';
 import type { FileRecord, Store } from '@colloquy/store';
@@ -105,8 +105,11 @@ async function readAllowedFile(config: ApiConfig, origin: string): Promise<ReadF
   }
   if (!config.uploadRoots.some((root) => isInside(root, real))) throw refuse('Path is outside the allowed upload roots');
 
-  // Open the resolved path without following a symlink swapped in since, then check what was
-  // actually opened (fstat), so the checks and the read see the same file.
+  // Open the resolved path without following a symlink swapped in since. O_NOFOLLOW guards
+  // only the last component: a parent directory swapped for a symlink between `realpath` and
+  // `open` would still be followed. So what was actually opened is checked through the
+  // descriptor itself: its path (the kernel's, /proc/self/fd/N) must lie inside a root, and
+  // its fstat must be a regular file. The read then goes through that same descriptor.
   let handle;
   try {
     handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -114,6 +117,10 @@ async function readAllowedFile(config: ApiConfig, origin: string): Promise<ReadF
     throw refuse('File cannot be read');
   }
   try {
+    const opened = await openedPath(handle.fd);
+    if (opened === undefined || !config.uploadRoots.some((root) => isInside(root, opened))) {
+      throw refuse('Path is outside the allowed upload roots');
+    }
     const info = await handle.stat();
     if (!info.isFile()) throw refuse('Not a regular file');
     const tooLarge = () => refuse(`File is larger than ${config.maxFileBytes} bytes`, 'PAYLOAD_TOO_LARGE');
@@ -123,6 +130,20 @@ async function readAllowedFile(config: ApiConfig, origin: string): Promise<ReadF
     return { origin, name: basename(real), data, sha256: sha256Of(data) };
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * The path of the file an open descriptor refers to, as the kernel resolved it when it was
+ * opened (symlinks and swapped directories included); undefined where the system does not
+ * expose it (no /proc: such systems cannot prove where a descriptor points, so upload by path
+ * refuses everything there rather than trust the earlier `realpath`).
+ */
+async function openedPath(fd: number): Promise<string | undefined> {
+  try {
+    return await readlink(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
   }
 }
 
