@@ -53,6 +53,8 @@ const envSchema = z.object({
   JSON_BODY_LIMIT: bytes.default(1024 * 1024),
   MAX_FILE_BYTES: bytes.default(20 * 1024 * 1024),
   MAX_FILES_PER_BATCH: int(1, 1000).default(20),
+  UPLOAD_MEMORY_PER_REQUEST: bytes.optional(),
+  UPLOAD_MEMORY_TOTAL: bytes.optional(),
   MAX_FILES_PER_TURN: int(1, 1000).default(20),
   MAX_QUERY_CHARS: int(1, 1_000_000).default(32_000),
   LOCAL_AGENT_DELTA_DELAY_MS: int(0, 10_000).default(15),
@@ -88,6 +90,10 @@ export interface ServerConfig {
   jsonBodyLimit: number;
   maxFileBytes: number;
   maxFilesPerBatch: number;
+  /** File content (text files read whole for extraction) one upload-by-path request may hold in memory. */
+  uploadMemoryPerRequest: number;
+  /** File content held in memory at once by all uploads of the process (the rest wait). */
+  uploadMemoryTotal: number;
   maxFilesPerTurn: number;
   maxQueryChars: number;
   localAgentDeltaDelayMs: number;
@@ -171,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
         'set API_KEYS, or ALLOW_OPEN=1 to run without authentication anyway',
     );
   }
+  const uploadMemory = uploadMemoryLimits(e.MAX_FILE_BYTES, e.UPLOAD_MEMORY_PER_REQUEST, e.UPLOAD_MEMORY_TOTAL);
   const dataDir = resolve(e.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const roots = e.UPLOAD_ROOTS ? e.UPLOAD_ROOTS.split(':').filter(Boolean) : [join(dataDir, 'inbox')];
@@ -204,6 +211,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     maxFileBytes: e.MAX_FILE_BYTES,
     maxFilesPerBatch: e.MAX_FILES_PER_BATCH,
+    uploadMemoryPerRequest: uploadMemory.perRequest,
+    uploadMemoryTotal: uploadMemory.total,
     maxFilesPerTurn: e.MAX_FILES_PER_TURN,
     maxQueryChars: e.MAX_QUERY_CHARS,
     localAgentDeltaDelayMs: e.LOCAL_AGENT_DELTA_DELAY_MS,
@@ -223,4 +232,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxVideoFps: e.MAX_VIDEO_FPS,
     maxVideoViewers: e.MAX_VIDEO_VIEWERS,
   };
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * UPLOAD_MEMORY_PER_REQUEST (default 64 MB) and UPLOAD_MEMORY_TOTAL (default 256 MB), each at
+ * least as large as what it must hold: one file of MAX_FILE_BYTES fits in a request, one request
+ * in the total. Defaults grow with MAX_FILE_BYTES; values set too small stop start-up.
+ */
+function uploadMemoryLimits(maxFileBytes: number, perRequest: number | undefined, total: number | undefined): { perRequest: number; total: number } {
+  const request = perRequest ?? Math.max(64 * MB, maxFileBytes);
+  if (request < maxFileBytes) {
+    throw new ConfigError(
+      `Invalid configuration:\n  UPLOAD_MEMORY_PER_REQUEST: ${request} bytes is less than MAX_FILE_BYTES (${maxFileBytes}); one file must fit`,
+    );
+  }
+  const all = total ?? Math.max(256 * MB, request);
+  if (all < request) {
+    throw new ConfigError(`Invalid configuration:\n  UPLOAD_MEMORY_TOTAL: ${all} bytes is less than UPLOAD_MEMORY_PER_REQUEST (${request})`);
+  }
+  return { perRequest: request, total: all };
 }

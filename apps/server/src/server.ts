@@ -57,6 +57,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       uploadRoots: config.uploadRoots,
       maxFileBytes: config.maxFileBytes,
       maxFilesPerBatch: config.maxFilesPerBatch,
+      uploadMemoryPerRequest: config.uploadMemoryPerRequest,
+      uploadMemoryTotal: config.uploadMemoryTotal,
       maxFilesPerTurn: config.maxFilesPerTurn,
       maxQueryChars: config.maxQueryChars,
       maxConcurrentTurnsPerUser: config.maxConcurrentTurnsPerUser,

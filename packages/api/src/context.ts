@@ -4,6 +4,7 @@ import { AppError } from './errors/app-error.ts';
 import { toTRPCError } from './errors/to-trpc-error.ts';
 import type { AgentRegistry } from './services/agent-registry.ts';
 import type { BlobStore } from './services/blob-store.ts';
+import type { ByteBudget } from './services/byte-budget.ts';
 import type { Logger } from './services/observability.ts';
 import type { TurnService } from './services/turn-service.ts';
 import type { StreamEvent } from './schemas/stream-event.ts';
@@ -15,6 +16,13 @@ export interface ApiConfig {
   uploadRoots: string[];
   maxFileBytes: number;
   maxFilesPerBatch: number;
+  /**
+   * File content one upload-by-path request may hold in memory at once (its text files, read
+   * whole to extract their text; 413 beyond). Unlimited when unset.
+   */
+  uploadMemoryPerRequest?: number;
+  /** File content held in memory at once across the process (uploads wait their turn). Unlimited when unset. */
+  uploadMemoryTotal?: number;
   maxFilesPerTurn: number;
   maxQueryChars: number;
   /** Running generations one user may have at once (429 beyond it); unlimited when unset. */
@@ -39,6 +47,8 @@ export interface Services {
   logger: Logger;
   /** Connected clients (presence). */
   presence: PresenceRegistry;
+  /** File content held in memory at once (text extraction of uploads), across the process. */
+  uploadMemory: ByteBudget;
 }
 
 export type Role = 'user' | 'admin';

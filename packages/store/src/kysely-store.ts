@@ -1,4 +1,4 @@
-import type { CompiledQuery, Kysely, Selectable } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import { reusableQuery } from './reusable-query.ts';
 import type { ConversationsTable, Database, FilesTable, MessagesTable } from './schema.ts';
 import type {
@@ -6,6 +6,7 @@ import type {
   Citation,
   ConversationRecord,
   FileRecord,
+  FileSummary,
   MessageRecord,
   MessageRole,
   MessageStatus,
@@ -56,6 +57,21 @@ export function createKyselyStore(
   };
   const first = async <R>(q: CompiledQuery<R>, on: Kysely<Database> = db): Promise<R | undefined> =>
     (await on.executeQuery(q)).rows[0];
+  /** File rows and whether each has a text, without reading any text. */
+  const summaries = () =>
+    db
+      .selectFrom('files')
+      .selectAll()
+      .select((eb) =>
+        eb.exists(eb.selectFrom('file_texts').select('file_texts.file_id').whereRef('file_texts.file_id', '=', 'files.id')).as('has_text'),
+      );
+  /** File rows with their text ('' when it has none). */
+  const withText = () =>
+    db
+      .selectFrom('files')
+      .leftJoin('file_texts', 'file_texts.file_id', 'files.id')
+      .selectAll('files')
+      .select((eb) => eb.fn.coalesce('file_texts.text', sql.lit('')).as('text'));
 
   return {
     kind,
@@ -150,28 +166,30 @@ export function createKyselyStore(
     },
     files: {
       async get(id) {
-        const row = await db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+        const row = await withText().where('files.id', '=', id).executeTakeFirst();
         return row && toFile(row);
       },
+      async getSummary(id) {
+        const row = await summaries().where('id', '=', id).executeTakeFirst();
+        return row && toFileSummary(row);
+      },
       async findByOrigin(origin, userId) {
-        let q = db.selectFrom('files').selectAll().where('origin', '=', origin);
-        if (userId !== undefined) q = q.where('user_id', '=', userId);
-        const row = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+        let q = withText().where('files.origin', '=', origin);
+        if (userId !== undefined) q = q.where('files.user_id', '=', userId);
+        const row = await q.orderBy('files.created_at', 'desc').orderBy('files.id', 'desc').limit(1).executeTakeFirst();
         return row && toFile(row);
       },
       async findByOwnerAndContent(userId, sha256, origin) {
-        const row = await db
-          .selectFrom('files')
-          .selectAll()
+        const row = await summaries()
           .where('user_id', '=', userId)
           .where('sha256', '=', sha256)
           .where('origin', '=', origin)
           .limit(1)
           .executeTakeFirst();
-        return row && toFile(row);
+        return row && toFileSummary(row);
       },
       async list({ userId, limit, afterId }) {
-        let q = db.selectFrom('files').selectAll();
+        let q = summaries();
         if (userId !== undefined) q = q.where('user_id', '=', userId);
         if (afterId !== undefined) {
           const anchor = await db.selectFrom('files').select(['created_at', 'id']).where('id', '=', afterId).executeTakeFirst();
@@ -184,16 +202,23 @@ export function createKyselyStore(
           );
         }
         const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-        return rows.map(toFile);
+        return rows.map(toFileSummary);
       },
       async insertMany(files) {
         if (files.length === 0) return;
         await db.transaction().execute(async (trx) => {
-          await trx
+          const inserted = await trx
             .insertInto('files')
             .values(files.map(fromFile))
             .onConflict((oc) => oc.columns(['user_id', 'sha256', 'origin']).doNothing())
+            .returning('id')
             .execute();
+          // Texts of the rows actually inserted (a skipped duplicate keeps the stored one's).
+          const ids = new Set(inserted.map((r) => r.id));
+          const texts = files.filter((f) => ids.has(f.id) && f.text !== '').map((f) => ({ file_id: f.id, text: f.text }));
+          // One row per statement: a text may be megabytes, and SQLite and PostgreSQL both cap a
+          // statement's parameters, not their size.
+          for (const row of texts) await trx.insertInto('file_texts').values(row).execute();
         });
       },
       async setUpstreamId(id, agentId, upstreamId) {
@@ -209,8 +234,12 @@ export function createKyselyStore(
         });
       },
       async delete(id) {
-        const res = await db.deleteFrom('files').where('id', '=', id).executeTakeFirst();
-        return Number(res.numDeletedRows) > 0;
+        return db.transaction().execute(async (trx) => {
+          // Explicit, as for conversations: the same without ON DELETE CASCADE.
+          await trx.deleteFrom('file_texts').where('file_id', '=', id).execute();
+          const res = await trx.deleteFrom('files').where('id', '=', id).executeTakeFirst();
+          return Number(res.numDeletedRows) > 0;
+        });
       },
       async countBySha256(sha256) {
         const row = await db
@@ -308,7 +337,7 @@ function fromMessage(m: MessageRecord): Omit<MessagesTable, 'seq'> {
   };
 }
 
-function toFile(r: Selectable<FilesTable>): FileRecord {
+function fileFields(r: Selectable<FilesTable>): Omit<FileSummary, 'hasText'> {
   return {
     id: r.id,
     userId: r.user_id,
@@ -318,10 +347,18 @@ function toFile(r: Selectable<FilesTable>): FileRecord {
     sha256: r.sha256,
     originKind: r.origin_kind as FileOriginKind,
     origin: r.origin,
-    text: r.text,
     upstreamIds: parseJson<Record<string, string>>(r.upstream_ids, {}),
     createdAt: Number(r.created_at),
   };
+}
+
+function toFile(r: Selectable<FilesTable> & { text: string }): FileRecord {
+  return { ...fileFields(r), text: r.text };
+}
+
+/** `has_text` is 0/1 on SQLite and a boolean on PostgreSQL. */
+function toFileSummary(r: Selectable<FilesTable> & { has_text: unknown }): FileSummary {
+  return { ...fileFields(r), hasText: Boolean(r.has_text) };
 }
 
 function fromFile(f: FileRecord): FilesTable {
@@ -334,7 +371,6 @@ function fromFile(f: FileRecord): FilesTable {
     sha256: f.sha256,
     origin_kind: f.originKind,
     origin: f.origin,
-    text: f.text,
     upstream_ids: JSON.stringify(f.upstreamIds),
     created_at: f.createdAt,
   };

@@ -135,6 +135,20 @@ function migrations(t: ColumnTypes): Record<string, Migration> {
           .execute();
       },
     },
+    // Extracted text may be megabytes per file. In the files row it made every listing read it
+    // (SQLite walks a row's overflow pages to reach the columns stored after it); apart, only
+    // the calls that need the text read it.
+    '0004_file_texts': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('file_texts')
+          .addColumn('file_id', t.id, (c) => c.primaryKey().references('files.id').onDelete('cascade'))
+          .addColumn('text', 'text', (c) => c.notNull())
+          .execute();
+        await sql`insert into file_texts (file_id, text) select id, text from files where text <> ''`.execute(db);
+        await db.schema.alterTable('files').dropColumn('text').execute();
+      },
+    },
   };
 }
 

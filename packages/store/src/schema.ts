@@ -41,13 +41,19 @@ export interface FilesTable {
   sha256: string;
   origin_kind: string;
   origin: string;
-  text: string;
   upstream_ids: string;
   created_at: number;
+}
+
+/** Extracted text, one row per file that has any (apart, so file rows stay small). */
+export interface FileTextsTable {
+  file_id: string;
+  text: string;
 }
 
 export interface Database {
   conversations: ConversationsTable;
   messages: MessagesTable;
   files: FilesTable;
+  file_texts: FileTextsTable;
 }

@@ -51,7 +51,8 @@ export interface MessageRecord {
 
 export type FileOriginKind = 'path' | 'upload';
 
-export interface FileRecord {
+/** What a file is, without its extracted text (which may be megabytes): what lists and lookups return. */
+export interface FileSummary {
   id: string;
   userId: string;
   name: string;
@@ -61,11 +62,17 @@ export interface FileRecord {
   originKind: FileOriginKind;
   /** The string the client used to name the file (its path at upload); converse may refer to it. */
   origin: string;
-  /** Extracted plain text (empty when the type has no text extractor). */
-  text: string;
   /** Ids the file has at upstream agents, keyed by agent id. */
   upstreamIds: Record<string, string>;
   createdAt: number;
+  /** Whether text was extracted from it. */
+  hasText: boolean;
+}
+
+/** A file with its extracted text: what a turn hands its agent, and what is stored. */
+export interface FileRecord extends Omit<FileSummary, 'hasText'> {
+  /** Extracted plain text (empty when the type has no text extractor). */
+  text: string;
 }
 
 /** Position after which the next page starts (keyset pagination, never OFFSET). */
@@ -138,12 +145,19 @@ export interface MessageStore {
   interruptStreaming(now: number): Promise<number>;
 }
 
+/**
+ * Files. The extracted text is kept apart from the file's other columns and read only by the
+ * calls that return a FileRecord (a turn's files); everything else never touches it.
+ */
 export interface FileStore {
+  /** The file with its text. */
   get(id: string): Promise<FileRecord | undefined>;
-  /** Newest file whose origin string equals `origin`, optionally only the user's own. */
+  /** The file without its text. */
+  getSummary(id: string): Promise<FileSummary | undefined>;
+  /** Newest file whose origin string equals `origin`, optionally only the user's own (with its text). */
   findByOrigin(origin: string, userId?: string): Promise<FileRecord | undefined>;
-  findByOwnerAndContent(userId: string, sha256: string, origin: string): Promise<FileRecord | undefined>;
-  list(query: { userId?: string; limit: number; afterId?: string }): Promise<FileRecord[]>;
+  findByOwnerAndContent(userId: string, sha256: string, origin: string): Promise<FileSummary | undefined>;
+  list(query: { userId?: string; limit: number; afterId?: string }): Promise<FileSummary[]>;
   /**
    * Inserts a batch in one transaction: all rows or none. A row whose (user, sha256, origin)
    * already exists is skipped: the existing record stands (read it with findByOwnerAndContent).

@@ -77,10 +77,15 @@ describe.skipIf(!url)('PostgreSQL store', () => {
         [schema],
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
-        'conversations', 'files', 'kysely_migration', 'kysely_migration_lock', 'messages',
+        'conversations', 'file_texts', 'files', 'kysely_migration', 'kysely_migration_lock', 'messages',
       ]);
       const applied = await admin!.query(`select name from "${schema}".kysely_migration`);
-      expect(applied.rows).toEqual([{ name: '0001_initial' }, { name: '0002_files_owner_content_unique' }, { name: '0003_conversations_manager_partial' }]);
+      expect(applied.rows).toEqual([
+        { name: '0001_initial' },
+        { name: '0002_files_owner_content_unique' },
+        { name: '0003_conversations_manager_partial' },
+        { name: '0004_file_texts' },
+      ]);
       await dropSchema(schema);
     });
 

@@ -1,4 +1,4 @@
-import type { ConversationRecord, FileRecord, MessageRecord } from '@colloquy/store';
+import type { ConversationRecord, FileRecord, FileSummary, MessageRecord } from '@colloquy/store';
 import { toIso } from './common.ts';
 import type { Conversation, FileInfo, Message } from './records.ts';
 
@@ -28,7 +28,10 @@ export const presentMessage = (m: MessageRecord): Message => ({
   updatedAt: toIso(m.updatedAt),
 });
 
-export const presentFile = (f: FileRecord): FileInfo => ({
+/** A stored file without its text (what every answer about files shows). */
+export const summarizeFile = ({ text, ...rest }: FileRecord): FileSummary => ({ ...rest, hasText: text.length > 0 });
+
+export const presentFile = (f: FileSummary): FileInfo => ({
   id: f.id,
   userId: f.userId,
   name: f.name,
@@ -37,6 +40,6 @@ export const presentFile = (f: FileRecord): FileInfo => ({
   sha256: f.sha256,
   originKind: f.originKind,
   origin: f.origin,
-  hasText: f.text.length > 0,
+  hasText: f.hasText,
   createdAt: toIso(f.createdAt),
 });

@@ -5,6 +5,7 @@ import type { ApiConfig, Services } from '../context.ts';
 import type { StreamEvent } from '../schemas/stream-event.ts';
 import { createAgentRegistry } from './agent-registry.ts';
 import { createBlobStore } from './blob-store.ts';
+import { createByteBudget } from './byte-budget.ts';
 import { noTurnObserver, silentLogger, type Logger, type TurnObserver } from './observability.ts';
 import { createTurnService } from './turn-service.ts';
 
@@ -49,5 +50,6 @@ export function createServices(options: ServicesOptions): Services {
       timeoutMs: config.presenceTimeoutMs ?? DEFAULT_PRESENCE_TIMEOUT_MS,
       maxPerUser: options.maxClientsPerUser || undefined,
     });
-  return { config, store, streamLog, agents, turns, blobs, logger, presence };
+  const uploadMemory = createByteBudget(config.uploadMemoryTotal ?? Number.POSITIVE_INFINITY);
+  return { config, store, streamLog, agents, turns, blobs, logger, presence, uploadMemory };
 }

@@ -4,10 +4,12 @@ import { readFile, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extractText, guessMimeType, isTextExtractable } from '@colloquy/agents';
-import type { FileRecord, Store } from '@colloquy/store';
+import type { FileRecord, FileSummary, Store } from '@colloquy/store';
 import { resolveActor, type Context } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
+import { summarizeFile } from '../schemas/presenters.ts';
 import type { BlobStore } from './blob-store.ts';
+import type { ByteBudget } from './byte-budget.ts';
 
 /** Content received whole into the blob store's staging directory, not yet stored. */
 export interface StagedUpload {
@@ -27,7 +29,12 @@ export const fileTooLarge = (maxBytes: number) => new AppError('PAYLOAD_TOO_LARG
  * soon as the limit is crossed; any failure (too large, the source erroring because the client
  * went away) removes the partial file before the error is rethrown.
  */
-export async function stageUpload(blobs: BlobStore, source: UploadSource, maxBytes: number): Promise<StagedUpload> {
+export async function stageUpload(
+  blobs: BlobStore,
+  source: UploadSource,
+  maxBytes: number,
+  tooLarge: () => Error = () => fileTooLarge(maxBytes),
+): Promise<StagedUpload> {
   const path = await blobs.stagingPath();
   const hash = createHash('sha256');
   let size = 0;
@@ -38,7 +45,7 @@ export async function stageUpload(blobs: BlobStore, source: UploadSource, maxByt
       async function* count(chunks: AsyncIterable<Uint8Array>) {
         for await (const chunk of chunks) {
           size += chunk.length;
-          if (size > maxBytes) throw fileTooLarge(maxBytes);
+          if (size > maxBytes) throw tooLarge();
           hash.update(chunk);
           yield chunk;
         }
@@ -73,11 +80,11 @@ export function uploadName(raw: string | undefined): string {
  * The staged file is gone afterwards whatever happens.
  */
 export async function commitUpload(
-  deps: { store: Store; blobs: BlobStore },
+  deps: { store: Store; blobs: BlobStore; uploadMemory: ByteBudget },
   owner: string,
   rawName: string | undefined,
   staged: StagedUpload,
-): Promise<FileRecord> {
+): Promise<FileSummary> {
   const { store, blobs } = deps;
   const name = uploadName(rawName);
   let created = false;
@@ -85,10 +92,9 @@ export async function commitUpload(
     const existing = await store.files.findByOwnerAndContent(owner, staged.sha256, name);
     if (existing) return existing;
     const mimeType = guessMimeType(name);
-    // Only text types are read back, to extract their text; other content is never in memory.
-    const text = isTextExtractable(name, mimeType)
-      ? extractText({ name, mimeType, data: await readFile(staged.path) })
-      : '';
+    // Only text types are read back, to extract their text (within the process-wide budget of
+    // content held in memory); other content is never in memory.
+    const text = isTextExtractable(name, mimeType) ? await extractBudgeted(deps.uploadMemory, name, mimeType, staged) : '';
     const record: FileRecord = {
       id: randomUUID(),
       userId: owner,
@@ -110,9 +116,18 @@ export async function commitUpload(
       throw err;
     }
     // A concurrent upload of the same file may have won the insert: return the stored record.
-    return (await store.files.findByOwnerAndContent(owner, staged.sha256, name)) ?? record;
+    return (await store.files.findByOwnerAndContent(owner, staged.sha256, name)) ?? summarizeFile(record);
   } finally {
     await discardStaged(staged);
+  }
+}
+
+async function extractBudgeted(budget: ByteBudget, name: string, mimeType: string, staged: StagedUpload): Promise<string> {
+  const release = await budget.acquire(staged.size);
+  try {
+    return extractText({ name, mimeType, data: await readFile(staged.path) });
+  } finally {
+    release();
   }
 }
 
@@ -121,7 +136,7 @@ export async function storeStagedUpload(
   ctx: Context,
   input: { user?: string; name?: string },
   staged: StagedUpload,
-): Promise<FileRecord> {
+): Promise<FileSummary> {
   let owner: string;
   try {
     owner = resolveActor(ctx, input.user).owner;
@@ -136,7 +151,7 @@ export async function storeStagedUpload(
 export async function uploadFile(
   ctx: Context,
   input: { user?: string; name?: string; content: UploadSource },
-): Promise<FileRecord> {
+): Promise<FileSummary> {
   // Refuse before reading anything when the caller may not act for `user`.
   const owner = resolveActor(ctx, input.user).owner;
   const staged = await stageUpload(ctx.services.blobs, input.content, ctx.services.config.maxFileBytes);
