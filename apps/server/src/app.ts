@@ -20,7 +20,7 @@ import { stopRoute } from './rest/stop-route.ts';
 import { uploadRoute } from './rest/upload-route.ts';
 import { clientListRoute } from './rest/client-list.ts';
 import { livePageRoute } from './live/live-page.ts';
-import { accessGuard, principalOf, securityHeaders } from './security/index.ts';
+import { accessGuard, principalOf, securityHeaders, type AccessControl } from './security/index.ts';
 
 const publicDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'public');
 
@@ -36,7 +36,7 @@ export interface AppObservability {
 const MULTIPART_OVERHEAD = 256 * 1024;
 
 /** The HTTP surface: tRPC at /trpc, the REST compatibility routes, health, the console. */
-export function createApp(config: ServerConfig, services: Services, ops: AppObservability): Express {
+export function createApp(config: ServerConfig, services: Services, access: AccessControl, ops: AppObservability): Express {
   const createContext = createContextFactory(services);
   const callerFor = makeCallerFor(createContext);
   const app = express();
@@ -67,13 +67,15 @@ export function createApp(config: ServerConfig, services: Services, ops: AppObse
 
   // Everything below needs an API key (when keys are configured) and is rate-limited; health
   // routes stay above this line.
-  app.use(accessGuard({ apiKeys: config.apiKeys, rateLimitPerMinute: config.rateLimitPerMinute, publicDir }));
+  app.use(accessGuard(access, publicDir));
 
   const trpc = (maxBodySize: number) =>
     createExpressMiddleware({
       router: appRouter,
       createContext: ({ req }) => createContext({ headers: req.headers, principal: principalOf(req), ip: req.ip }),
       maxBodySize,
+      // Calls of a batch run at once; each counts against the rate limit (security/rate-limit.ts).
+      maxBatchSize: config.maxBatchSize,
       // Errors raised before a procedure runs (e.g. 415) otherwise go out without a JSON type.
       responseMeta: ({ errors }) => {
         if (errors.length === 0) return {};

@@ -48,6 +48,7 @@ const envSchema = z.object({
   API_KEYS: z.string().trim().optional(),
   ALLOW_OPEN: flag.default(false),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
+  MAX_BATCH_SIZE: int(1, 1000).default(10),
   CORS_ORIGINS: z.string().trim().optional(),
   MAX_CONCURRENT_TURNS_PER_USER: int(0, 10_000).default(4),
   JSON_BODY_LIMIT: bytes.default(1024 * 1024),
@@ -110,6 +111,8 @@ export interface ServerConfig {
   allowOpen: boolean;
   /** Requests per minute per API key (per client IP when open); 0 disables rate limiting. */
   rateLimitPerMinute: number;
+  /** Calls in one tRPC HTTP batch (400 beyond); each counts against the rate limit. */
+  maxBatchSize: number;
   /** Origins allowed by CORS (`*` for any); empty means same-origin only. */
   corsOrigins: string[];
   /** Running generations per user; 0 means unlimited. */
@@ -224,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     apiKeys,
     allowOpen: e.ALLOW_OPEN,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    maxBatchSize: e.MAX_BATCH_SIZE,
     corsOrigins,
     maxConcurrentTurnsPerUser: e.MAX_CONCURRENT_TURNS_PER_USER,
     presenceTimeoutMs: e.PRESENCE_TIMEOUT_MS,

@@ -14,7 +14,7 @@ import { registerVideoMetrics } from './live/live-metrics.ts';
 import type { VideoHub } from './live/video-hub.ts';
 import { createLogger, type Logger } from './observability/logging.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
-import { securityWarnings } from './security/index.ts';
+import { createAccessControl, securityWarnings } from './security/index.ts';
 
 export interface RunningServer {
   url: string;
@@ -84,7 +84,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   await services.blobs.sweepStaging();
 
   let draining = false;
-  const app = createApp(config, services, { logger, metrics, isDraining: () => draining });
+  const access = createAccessControl({
+    apiKeys: config.apiKeys,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    maxBatchSize: config.maxBatchSize,
+  });
+  const app = createApp(config, services, access, { logger, metrics, isDraining: () => draining });
   const server = createAppServer(app);
   server.on('clientError', answerClientError);
   const live = createLiveSockets({

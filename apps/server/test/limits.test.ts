@@ -205,6 +205,61 @@ describe('rate limiting per key → 429 请求过于频繁 + Retry-After', () =>
   });
 });
 
+describe('tRPC batches against the rate limit (issue 11, item 3)', () => {
+  let server: TestServer;
+  const LIMIT = 5;
+  const KEYS3 = { ...KEYS, carol: 'carol-limits-key-00003' };
+  beforeAll(async () => {
+    server = await startTestServer({ API_KEYS: `${API_KEYS},${KEYS3.carol}:carol:user`, RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+  });
+  afterAll(() => server?.dispose());
+
+  /** One HTTP request: a tRPC batch of `n` agents.list calls. */
+  const batch = (key: string, n: number) =>
+    call(server, key, 'GET', `/trpc/${Array.from({ length: n }, () => 'agents.list').join(',')}?batch=1&input=${encodeURIComponent('{}')}`);
+
+  it('counts every call of a batch: a batch of 5 uses the whole budget of 5', async () => {
+    const full = await batch(KEYS3.alice, LIMIT);
+    expect(full.status, full.text).toBe(200);
+    expect(full.body as Json[]).toHaveLength(LIMIT);
+    expect(full.headers.get('ratelimit')).toMatch(/r=0/);
+    expectErrorBody(await call(server, KEYS3.alice, 'GET', '/trpc/agents.list'), 429, '请求过于频繁');
+  });
+
+  it('refuses a batch of more calls than the budget has left, as a whole', async () => {
+    const over = await batch(KEYS3.bob, LIMIT + 1);
+    expectErrorBody(over, 429, '请求过于频繁');
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('refuses a batch larger than MAX_BATCH_SIZE (default 10); it still counts as 10 calls', async () => {
+    const huge = await batch(KEYS3.carol, 880);
+    expect(huge.status, huge.text).toBe(429);
+  });
+});
+
+describe('MAX_BATCH_SIZE caps tRPC batches', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ RATE_LIMIT_PER_MINUTE: '0', MAX_BATCH_SIZE: '3' });
+  });
+  afterAll(() => server?.dispose());
+
+  it('answers a batch over the cap with a 400 and runs none of it; at the cap it runs', async () => {
+    const paths = (n: number) => Array.from({ length: n }, () => 'chat.send').join(',');
+    const inputs = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), { query: `batched ${i}`, user: 'batcher' }]));
+    const over = await call(server, undefined, 'POST', `/trpc/${paths(4)}?batch=1`, inputs(4));
+    expect(over.status, over.text).toBe(400);
+    expect(over.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(over.text).toMatch(/Batch call exceeds maximum size/);
+    const list = await call(server, undefined, 'GET', '/get_conversation_list?user=batcher');
+    expect((list.body as Json).data).toEqual([]);
+    const ok = await call(server, undefined, 'POST', `/trpc/${paths(3)}?batch=1`, inputs(3));
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.body as Json[]).toHaveLength(3);
+  });
+});
+
 describe('rate limiting without keys (open mode) counts per client IP', () => {
   let server: TestServer;
   beforeAll(async () => {

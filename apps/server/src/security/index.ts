@@ -1,35 +1,54 @@
 import { readdirSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import type { RequestHandler } from 'express';
-import { createKeyRing, RECOMMENDED_KEY_LENGTH, type ApiKeyEntry } from './api-keys.ts';
+import { createKeyRing, RECOMMENDED_KEY_LENGTH, type ApiKeyEntry, type KeyRing } from './api-keys.ts';
 import { identify, requireKey } from './auth.ts';
 import { isLoopbackHost } from './network.ts';
-import { createRateLimiter } from './rate-limit.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
 
 export { principalOf } from './auth.ts';
 export { securityHeaders } from './headers.ts';
+export { rateBucket } from './rate-limit.ts';
 
-export interface AccessGuardOptions {
+export interface AccessControlOptions {
   apiKeys: readonly ApiKeyEntry[];
   rateLimitPerMinute: number;
-  /** The console's static files: served to anyone (they hold no data, and a browser cannot send a key to load them). */
-  publicDir: string;
+  /** The largest tRPC batch (each of its calls counts against the rate limit). */
+  maxBatchSize: number;
+}
+
+/**
+ * Who may call and how often: built once and shared by the HTTP routes and the WebSocket
+ * upgrades, so both authenticate with the same keys and count against the same budgets.
+ */
+export interface AccessControl {
+  ring: KeyRing;
+  /** Undefined when rate limiting is off (RATE_LIMIT_PER_MINUTE=0). */
+  limiter: RateLimiter | undefined;
+}
+
+export function createAccessControl(options: AccessControlOptions): AccessControl {
+  return {
+    ring: createKeyRing(options.apiKeys),
+    limiter: createRateLimiter({ perMinute: options.rateLimitPerMinute, maxBatchSize: options.maxBatchSize }),
+  };
 }
 
 /**
  * Authentication, then rate limiting, then refusal of unauthenticated requests — for every
  * route mounted after it (tRPC, REST, unknown routes). Health routes are mounted before it.
+ * The console's static files (`publicDir`) are served to anyone: they hold no data, and a
+ * browser cannot send a key to load them.
  */
-export function accessGuard(options: AccessGuardOptions): RequestHandler[] {
-  const ring = createKeyRing(options.apiKeys);
-  const assets = staticAssetPaths(options.publicDir);
+export function accessGuard(access: AccessControl, publicDir: string): RequestHandler[] {
+  const { ring, limiter } = access;
+  const assets = staticAssetPaths(publicDir);
   const isAsset = (method: string, path: string) => (method === 'GET' || method === 'HEAD') && assets.has(path);
   const guarded = (handler: RequestHandler): RequestHandler => (req, res, next) =>
     isAsset(req.method, req.path) ? next() : handler(req, res, next);
   // Neither is mounted when it could not act: a disabled limiter (RATE_LIMIT_PER_MINUTE=0),
   // and the refusal when no keys are configured (`identify` then never refuses anyone).
-  const limiter = createRateLimiter(options.rateLimitPerMinute);
-  return [identify(ring), ...(limiter ? [guarded(limiter)] : []), ...(ring.size > 0 ? [guarded(requireKey)] : [])];
+  return [identify(ring), ...(limiter ? [guarded(limiter.middleware)] : []), ...(ring.size > 0 ? [guarded(requireKey)] : [])];
 }
 
 /** URL paths of the files in the console's directory (and `/` for its index page). */
