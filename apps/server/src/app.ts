@@ -20,7 +20,7 @@ import { stopRoute } from './rest/stop-route.ts';
 import { uploadRoute } from './rest/upload-route.ts';
 import { clientListRoute } from './rest/client-list.ts';
 import { livePageRoute } from './live/live-page.ts';
-import { accessGuard, principalOf, securityHeaders, type AccessControl } from './security/index.ts';
+import { accessGuard, holdStream, principalOf, securityHeaders, subscriptionStreams, type AccessControl } from './security/index.ts';
 
 const publicDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'public');
 
@@ -96,6 +96,9 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   const trpcCalls = trpc(config.jsonBodyLimit);
   // FormData uploads (files.upload) may be as large as a file; every other call keeps the JSON limit.
   const trpcUploads = trpc(config.maxFileBytes + MULTIPART_OVERHEAD);
+  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>;
+  const subscriptions = new Set(Object.keys(procedures).filter((path) => procedures[path]?._def.type === 'subscription'));
+  app.use('/trpc', subscriptionStreams(access, subscriptions));
   app.use('/trpc', (req, res, next) => (req.is('multipart/form-data') ? trpcUploads : trpcCalls)(req, res, next));
 
   // REST: JSON bodies of any declared JSON type; other types leave the body empty (→ 400).
@@ -103,7 +106,12 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   app.use(conversationRoutes(callerFor));
   app.use(fileRoutes(callerFor));
   app.use(uploadRoute({ contextFor: makeContextFor(createContext), maxFileBytes: config.maxFileBytes }));
-  app.use(converseRoute(callerFor, { defaultResponseMode: config.defaultResponseMode }));
+  app.use(
+    converseRoute(callerFor, {
+      defaultResponseMode: config.defaultResponseMode,
+      holdStream: (req, res, message) => holdStream(access, req, res, message),
+    }),
+  );
   app.use(stopRoute(callerFor));
   app.use(clientListRoute(callerFor));
 

@@ -49,6 +49,12 @@ const envSchema = z.object({
   ALLOW_OPEN: flag.default(false),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
   MAX_BATCH_SIZE: int(1, 1000).default(10),
+  HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
+  KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5000),
+  MAX_CONNECTIONS: int(0, 1_000_000).default(10_000),
+  MAX_STREAMS_PER_KEY: int(0, 1_000_000).default(200),
+  MAX_STREAMS_PER_IP: int(0, 1_000_000).default(200),
   CORS_ORIGINS: z.string().trim().optional(),
   MAX_CONCURRENT_TURNS_PER_USER: int(0, 10_000).default(4),
   JSON_BODY_LIMIT: bytes.default(1024 * 1024),
@@ -113,6 +119,18 @@ export interface ServerConfig {
   rateLimitPerMinute: number;
   /** Calls in one tRPC HTTP batch (400 beyond); each counts against the rate limit. */
   maxBatchSize: number;
+  /** A request's line and headers must arrive within this (408, then the socket is closed); idle new connections too. */
+  headersTimeoutMs: number;
+  /** A whole request (headers and body) must arrive within this (408). Not the answer: streams may last. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at once; further ones are closed on arrival. 0: no cap. */
+  maxConnections: number;
+  /** Open streams (SSE subscriptions, NDJSON answers, live-video sockets) per API key; 0: no cap. */
+  maxStreamsPerKey: number;
+  /** The same per client IP, for callers without a valid key; 0: no cap. */
+  maxStreamsPerIp: number;
   /** Origins allowed by CORS (`*` for any); empty means same-origin only. */
   corsOrigins: string[];
   /** Running generations per user; 0 means unlimited. */
@@ -180,6 +198,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
         'set API_KEYS, or ALLOW_OPEN=1 to run without authentication anyway',
     );
   }
+  if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
+    // Node refuses it too: the headers are part of the request.
+    throw new ConfigError(
+      `Invalid configuration:\n  HEADERS_TIMEOUT_MS: ${e.HEADERS_TIMEOUT_MS} is more than REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS})`,
+    );
+  }
   const uploadMemory = uploadMemoryLimits(e.MAX_FILE_BYTES, e.UPLOAD_MEMORY_PER_REQUEST, e.UPLOAD_MEMORY_TOTAL);
   const dataDir = resolve(e.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
@@ -228,6 +252,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     allowOpen: e.ALLOW_OPEN,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     maxBatchSize: e.MAX_BATCH_SIZE,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.MAX_CONNECTIONS,
+    maxStreamsPerKey: e.MAX_STREAMS_PER_KEY,
+    maxStreamsPerIp: e.MAX_STREAMS_PER_IP,
     corsOrigins,
     maxConcurrentTurnsPerUser: e.MAX_CONCURRENT_TURNS_PER_USER,
     presenceTimeoutMs: e.PRESENCE_TIMEOUT_MS,

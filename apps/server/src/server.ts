@@ -88,9 +88,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     apiKeys: config.apiKeys,
     rateLimitPerMinute: config.rateLimitPerMinute,
     maxBatchSize: config.maxBatchSize,
+    maxStreamsPerKey: config.maxStreamsPerKey,
+    maxStreamsPerIp: config.maxStreamsPerIp,
   });
   const app = createApp(config, services, access, { logger, metrics, isDraining: () => draining });
-  const server = createAppServer(app);
+  const server = createAppServer(app, config);
   server.on('clientError', answerClientError);
   const live = createLiveSockets({
     services,
@@ -104,7 +106,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   registerVideoMetrics(metrics.registry, live.hub);
   server.on('upgrade', live.handleUpgrade);
-  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -147,6 +147,9 @@ export async function startColloquy(o: ColloquyOptions): Promise<Colloquy> {
       MAX_CONCURRENT_TURNS_PER_USER: '0',
       // `--sqlite-driver` (main.ts) sets it: every Colloquy of a run uses the same SQLite driver.
       ...(process.env.SQLITE_DRIVER ? { SQLITE_DRIVER: process.env.SQLITE_DRIVER } : {}),
+      // ~10,000 streams from one address (scenario 3): no connection or per-IP stream caps.
+      MAX_CONNECTIONS: '0',
+      MAX_STREAMS_PER_IP: '0',
       ...o.env,
     },
     readyUrl: `http://127.0.0.1:${port}/healthz`,

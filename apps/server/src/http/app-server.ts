@@ -15,12 +15,36 @@ import type { Express } from 'express';
  * chain of hidden classes. Nothing else changes: the objects are still IncomingMessage and
  * ServerResponse instances, and everything on `app.request`/`app.response` is inherited.
  */
-export function createAppServer(app: Express): Server {
+/** Timeouts and caps of the connections (see ServerConfig). */
+export interface ConnectionLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** 0: no cap. */
+  maxConnections: number;
+}
+
+export function createAppServer(app: Express, limits?: ConnectionLimits): Server {
   class AppRequest extends IncomingMessage {}
   class AppResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {}
   Object.setPrototypeOf(AppRequest.prototype, app.request);
   Object.setPrototypeOf(AppResponse.prototype, app.response);
   app.request = AppRequest.prototype as unknown as Express['request'];
   app.response = AppResponse.prototype as unknown as Express['response'];
-  return createServer({ IncomingMessage: AppRequest, ServerResponse: AppResponse }, app);
+  if (!limits) return createServer({ IncomingMessage: AppRequest, ServerResponse: AppResponse }, app);
+  const server = createServer(
+    {
+      IncomingMessage: AppRequest,
+      ServerResponse: AppResponse,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node looks for requests over their timeouts (default 30 s, which would let a
+      // slow client live up to 30 s past them). One pass over the open connections a second.
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    app,
+  );
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+  return server;
 }

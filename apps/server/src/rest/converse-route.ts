@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { sendError } from '../http/error-envelope.ts';
 import type { CallerFor } from './caller.ts';
 import { NdjsonResponse } from './ndjson-response.ts';
@@ -10,6 +10,8 @@ const FAILED = '对话请求出错';
 
 export interface ConverseRouteOptions {
   defaultResponseMode: 'blocking' | 'streaming';
+  /** Holds one of the caller's open-stream slots for the response; false after answering 429. */
+  holdStream(req: Request, res: Response, message: string): boolean;
 }
 
 /** `files` as the seed sends them (ids or upload paths) or as Dify does (`{upload_file_id}`). */
@@ -60,6 +62,8 @@ export function converseRoute(callerFor: CallerFor, options: ConverseRouteOption
         return;
       }
 
+      // Counted before the turn starts: a refused stream starts nothing.
+      if (!options.holdStream(req, res, FAILED)) return;
       const answer = new NdjsonResponse(req, res, FAILED);
       // One caller (one router context) for both calls; only `events` uses the signal.
       const caller = callerFor(req, answer.signal);

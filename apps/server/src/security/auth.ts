@@ -1,6 +1,6 @@
 import type { Principal } from '@colloquy/api';
 import type { RequestHandler } from 'express';
-import { sendError } from '../http/error-envelope.ts';
+import { refuseConnection } from '../http/error-envelope.ts';
 import type { KeyRing } from './api-keys.ts';
 
 /** What authentication found for a request; set once, by `identify`, before any route runs. */
@@ -60,7 +60,7 @@ export const requireKey: RequestHandler = (req, res, next) => {
     'WWW-Authenticate',
     auth?.reason === 'invalid' ? 'Bearer realm="colloquy", error="invalid_token"' : 'Bearer realm="colloquy"',
   );
-  sendError(res, 401, '未授权', 'missing or invalid API key');
+  refuseConnection(req, res, 401, '未授权', 'missing or invalid API key');
 };
 
 /** The principal to hand the router (through `RequestInfo`), if the request carried a key. */

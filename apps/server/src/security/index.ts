@@ -1,10 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { relative, sep } from 'node:path';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import { refuseConnection } from '../http/error-envelope.ts';
 import { createKeyRing, RECOMMENDED_KEY_LENGTH, type ApiKeyEntry, type KeyRing } from './api-keys.ts';
 import { identify, requireKey } from './auth.ts';
 import { isLoopbackHost } from './network.ts';
-import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
+import { createRateLimiter, rateBucket, type RateLimiter } from './rate-limit.ts';
+import { createStreamLimiter, type StreamLimiter } from './stream-limit.ts';
 
 export { principalOf } from './auth.ts';
 export { securityHeaders } from './headers.ts';
@@ -15,6 +17,9 @@ export interface AccessControlOptions {
   rateLimitPerMinute: number;
   /** The largest tRPC batch (each of its calls counts against the rate limit). */
   maxBatchSize: number;
+  /** Open streams per API key and per client IP (without a valid key); 0 for no cap. */
+  maxStreamsPerKey: number;
+  maxStreamsPerIp: number;
 }
 
 /**
@@ -25,12 +30,43 @@ export interface AccessControl {
   ring: KeyRing;
   /** Undefined when rate limiting is off (RATE_LIMIT_PER_MINUTE=0). */
   limiter: RateLimiter | undefined;
+  /** Open streams (SSE, NDJSON, live-video sockets) per key / per IP. */
+  streams: StreamLimiter;
 }
 
 export function createAccessControl(options: AccessControlOptions): AccessControl {
   return {
     ring: createKeyRing(options.apiKeys),
     limiter: createRateLimiter({ perMinute: options.rateLimitPerMinute, maxBatchSize: options.maxBatchSize }),
+    streams: createStreamLimiter({ perKey: options.maxStreamsPerKey, perIp: options.maxStreamsPerIp }),
+  };
+}
+
+/** Seconds a caller refused at its stream cap is told to wait (streams end when their answers do). */
+const STREAM_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Holds one of the caller's open-stream slots for as long as `res` is open. At the cap it answers
+ * 429 (`message` as the route's failure message) and returns false.
+ */
+export function holdStream(access: AccessControl, req: Request, res: Response, message: string): boolean {
+  const bucket = rateBucket(req.auth, req.ip);
+  const release = access.streams.open(bucket);
+  if (!release) {
+    res.setHeader('Retry-After', String(STREAM_RETRY_AFTER_SECONDS));
+    const per = bucket.startsWith('key:') ? 'API key' : 'client address';
+    refuseConnection(req, res, 429, message, `at most ${access.streams.capOf(bucket)} open streams per ${per}; close one first`);
+    return false;
+  }
+  res.once('close', release);
+  return true;
+}
+
+/** tRPC subscriptions (`paths`: the router's subscription procedures) hold an open-stream slot each. */
+export function subscriptionStreams(access: AccessControl, paths: ReadonlySet<string>): RequestHandler {
+  return (req, res, next) => {
+    // Mounted at /trpc: req.path is `/<procedure>` (subscriptions are never batched).
+    if (!paths.has(req.path.slice(1)) || holdStream(access, req, res, '请求过于频繁')) next();
   };
 }
 

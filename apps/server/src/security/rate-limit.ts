@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, MemoryStore, rateLimit, type Store } from 'express-rate-limit';
-import { sendError } from '../http/error-envelope.ts';
+import { refuseConnection } from '../http/error-envelope.ts';
 import type { RequestAuth } from './auth.ts';
 
 const WINDOW_MS = 60_000;
@@ -62,8 +62,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter | un
     // them to rate limiting. The number of clients is bounded by MAX_CLIENTS_PER_USER.
     skip: (req) => req.method === 'POST' && req.path === '/trpc/clients.heartbeat',
     keyGenerator: (req) => rateBucket(req.auth, req.ip),
-    handler: (_req, res) => {
-      sendError(res, 429, '请求过于频繁', `rate limit of ${perMinute} requests per minute exceeded; retry after the Retry-After delay`);
+    // express-rate-limit reads keyGenerator's source for `req.ip` without `ipKeyGenerator`;
+    // rateBucket applies ipKeyGenerator (IPv6 addresses count per /56 subnet).
+    validate: { keyGeneratorIpFallback: false },
+    handler: (req, res) => {
+      refuseConnection(req, res, 429, '请求过于频繁', `rate limit of ${perMinute} requests per minute exceeded; retry after the Retry-After delay`);
     },
   });
   return {
