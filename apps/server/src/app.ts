@@ -20,7 +20,15 @@ import { stopRoute } from './rest/stop-route.ts';
 import { uploadRoute } from './rest/upload-route.ts';
 import { clientListRoute } from './rest/client-list.ts';
 import { livePageRoute } from './live/live-page.ts';
-import { accessGuard, holdStream, principalOf, securityHeaders, subscriptionStreams, type AccessControl } from './security/index.ts';
+import {
+  accessGuard,
+  holdStream,
+  principalOf,
+  securityHeaders,
+  siteGuard,
+  subscriptionStreams,
+  type AccessControl,
+} from './security/index.ts';
 
 const publicDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'public');
 
@@ -41,7 +49,8 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   const callerFor = makeCallerFor(createContext);
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-For is believed only from the proxies TRUST_PROXY names (none by default).
+  app.set('trust proxy', config.trustProxy);
   // No ETags on `res.send` bodies: API answers are conversation data that changes, clients make
   // no conditional requests (not part of the API contract), and hashing every JSON body (POST
   // answers included) cost CPU for nothing. The console's static files keep theirs (and
@@ -51,6 +60,8 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   app.use(requestLogging(ops.logger));
   app.use(ops.metrics.httpMiddleware(routeLabeler(() => app)));
   app.use(securityHeaders(config.corsOrigins));
+  // Before anything answers: a foreign Host (DNS rebinding) or web origin reaches nothing, health included.
+  app.use(siteGuard(access.sites));
 
   // Health, metrics and the API document are public: they stay above the auth middleware.
   app.use(

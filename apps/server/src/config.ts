@@ -4,7 +4,8 @@ import { SQLITE_DRIVER_CHOICES, type SqliteDriverChoice } from '@colloquy/store'
 import { z } from 'zod';
 import { readConfigFile, resolveAgents, type AgentConfig, type ConfigFile, type UpstreamDefaults } from './agents-config.ts';
 import { ApiKeyConfigError, mergeApiKeys, parseApiKeys, type ApiKeyEntry } from './security/api-keys.ts';
-import { CorsConfigError, isLoopbackHost, parseCorsOrigins } from './security/network.ts';
+import { CorsConfigError, isLoopbackHost, parseCorsOrigins, parseTrustProxy, TrustProxyConfigError } from './security/network.ts';
+import { AllowedHostsConfigError, parseAllowedHosts } from './security/origin.ts';
 
 /** Byte sizes as plain numbers or with a unit: 512kb, 20mb, 1gb. */
 const bytes = z
@@ -56,6 +57,8 @@ const envSchema = z.object({
   MAX_STREAMS_PER_KEY: int(0, 1_000_000).default(200),
   MAX_STREAMS_PER_IP: int(0, 1_000_000).default(200),
   CORS_ORIGINS: z.string().trim().optional(),
+  ALLOWED_HOSTS: z.string().trim().optional(),
+  TRUST_PROXY: z.string().trim().optional(),
   MAX_CONCURRENT_TURNS_PER_USER: int(0, 10_000).default(4),
   JSON_BODY_LIMIT: bytes.default(1024 * 1024),
   MAX_FILE_BYTES: bytes.default(20 * 1024 * 1024),
@@ -133,6 +136,14 @@ export interface ServerConfig {
   maxStreamsPerIp: number;
   /** Origins allowed by CORS (`*` for any); empty means same-origin only. */
   corsOrigins: string[];
+  /** Host names requests may name (`*` for any): the defaults and ALLOWED_HOSTS. */
+  allowedHosts: string[];
+  /**
+   * Which peers' X-Forwarded-For is believed for the client address (rate limits, stream caps,
+   * logs): none (false), the nearest N proxies, or proxies at these addresses (Express's
+   * `trust proxy` values).
+   */
+  trustProxy: false | number | string[];
   /** Running generations per user; 0 means unlimited. */
   maxConcurrentTurnsPerUser: number;
   /** A connected client with no sign of life for this long is dropped (heartbeats every quarter of it). */
@@ -181,14 +192,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   let apiKeys: ApiKeyEntry[];
   let corsOrigins: string[];
+  let allowedHosts: string[];
+  let trustProxy: false | number | string[];
   try {
     apiKeys = mergeApiKeys(
       { source: 'API_KEYS', entries: parseApiKeys(e.API_KEYS) },
       { source: 'COLLOQUY_CONFIG apiKeys', entries: configFile?.apiKeys ?? [] },
     );
     corsOrigins = parseCorsOrigins(e.CORS_ORIGINS);
+    allowedHosts = parseAllowedHosts(e.ALLOWED_HOSTS, e.HOST);
+    trustProxy = parseTrustProxy(e.TRUST_PROXY);
   } catch (err) {
-    if (!(err instanceof ApiKeyConfigError) && !(err instanceof CorsConfigError)) throw err;
+    if (
+      !(err instanceof ApiKeyConfigError) &&
+      !(err instanceof CorsConfigError) &&
+      !(err instanceof AllowedHostsConfigError) &&
+      !(err instanceof TrustProxyConfigError)
+    ) {
+      throw err;
+    }
     throw new ConfigError(`Invalid configuration:\n  ${err.message}`);
   }
   if (apiKeys.length === 0 && !e.ALLOW_OPEN && !isLoopbackHost(e.HOST)) {
@@ -259,6 +281,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxStreamsPerKey: e.MAX_STREAMS_PER_KEY,
     maxStreamsPerIp: e.MAX_STREAMS_PER_IP,
     corsOrigins,
+    allowedHosts,
+    trustProxy,
     maxConcurrentTurnsPerUser: e.MAX_CONCURRENT_TURNS_PER_USER,
     presenceTimeoutMs: e.PRESENCE_TIMEOUT_MS,
     maxClientsPerUser: e.MAX_CLIENTS_PER_USER,

@@ -13,7 +13,10 @@ async function main(): Promise<void> {
   // The start-up line is written at any level but `silent` (tools wait for it to learn the URL).
   const startup = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
   const { kind, driver } = running.services.store;
-  startup.info({ url: running.url, dataDir: config.dataDir, store: kind, storeDriver: driver }, `listening on ${running.url} (${kind} via ${driver})`);
+  startup.info(
+    { url: running.url, dataDir: config.dataDir, store: kind, storeDriver: driver, allowedHosts: config.allowedHosts },
+    `listening on ${running.url} (${kind} via ${driver})`,
+  );
 
   let signals = 0;
   const shutdown = (signal: string) => {

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import proxyaddr from 'proxy-addr';
 import { createContextFactory, createServices, type Services } from '@colloquy/api';
 import { openStore } from '@colloquy/store';
 import type { Express } from 'express';
@@ -90,6 +91,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     maxBatchSize: config.maxBatchSize,
     maxStreamsPerKey: config.maxStreamsPerKey,
     maxStreamsPerIp: config.maxStreamsPerIp,
+    allowedHosts: config.allowedHosts,
+    corsOrigins: config.corsOrigins,
   });
   const app = createApp(config, services, access, { logger, metrics, isDraining: () => draining });
   const server = createAppServer(app, config);
@@ -97,7 +100,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const live = createLiveSockets({
     services,
     createContext: createContextFactory(services),
-    apiKeys: config.apiKeys,
+    access,
+    // The same client address Express gives HTTP requests (its compiled `trust proxy`).
+    clientIp: (req) => proxyaddr(req, app.get('trust proxy fn') as (addr: string, i: number) => boolean),
     maxFrameBytes: config.maxVideoFrameBytes,
     maxFps: config.maxVideoFps,
     maxViewersPerPublisher: config.maxVideoViewers,

@@ -274,6 +274,35 @@ describe('rate limiting without keys (open mode) counts per client IP', () => {
   });
 });
 
+describe('X-Forwarded-For and TRUST_PROXY (issue 11)', () => {
+  const rotating = async (server: TestServer) => {
+    const statuses: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const res = await fetch(`${server.url}/get_conversation_list`, { headers: { 'x-forwarded-for': `203.0.113.${i}` } });
+      statuses.push(res.status);
+    }
+    return statuses;
+  };
+
+  it('by default trusts no proxy: a client rotating X-Forwarded-For is still one address', async () => {
+    const server = await startTestServer({ RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      expect(await rotating(server)).toEqual([200, 200, 200, 429]);
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('with TRUST_PROXY naming the proxy (here loopback), the forwarded address is the client', async () => {
+    const server = await startTestServer({ RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY: 'loopback' });
+    try {
+      expect(await rotating(server)).toEqual([200, 200, 200, 200]);
+    } finally {
+      await server.dispose();
+    }
+  });
+});
+
 describe('RATE_LIMIT_PER_MINUTE=0 disables rate limiting', () => {
   let server: TestServer;
   beforeAll(async () => {

@@ -90,6 +90,37 @@ describe('configuration', () => {
     expect(errorOf({ CORS_ORIGINS: '*,https://a.example.com' })).toMatch(/cannot be combined/);
   });
 
+  it('parses ALLOWED_HOSTS on top of the defaults (listen address, localhost, 127.0.0.1, ::1) and refuses what is not a host name', () => {
+    expect(load({}).allowedHosts.sort()).toEqual(['127.0.0.1', '::1', 'localhost']);
+    expect(load({ HOST: '127.0.0.2', ALLOWED_HOSTS: 'Colloquy.Example.com., [fd00::1], my_service' }).allowedHosts.sort()).toEqual(
+      ['127.0.0.1', '127.0.0.2', '::1', 'colloquy.example.com', 'fd00::1', 'localhost', 'my_service'].sort(),
+    );
+    expect(load({ ALLOWED_HOSTS: '*' }).allowedHosts).toEqual(['*']);
+    // Listening on every interface: every address of this machine is one of its names.
+    expect(load({ HOST: '0.0.0.0', ALLOW_OPEN: '1' }).allowedHosts).toContain('127.0.0.1');
+    expect(errorOf({ ALLOWED_HOSTS: 'colloquy.example.com:5000' })).toMatch(/ALLOWED_HOSTS: "colloquy\.example\.com:5000" is not a host name/);
+    expect(errorOf({ ALLOWED_HOSTS: 'https://colloquy.example.com' })).toMatch(/is not a host name/);
+    expect(errorOf({ ALLOWED_HOSTS: '*,a.example.com' })).toMatch(/cannot be combined/);
+  });
+
+  it('parses TRUST_PROXY: off unless set, a number of hops or proxy addresses; never "true"', () => {
+    expect(load({}).trustProxy).toBe(false);
+    expect(load({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(load({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(load({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(errorOf({ TRUST_PROXY: 'true' })).toMatch(/TRUST_PROXY: "true" would believe any client-written X-Forwarded-For/);
+    expect(errorOf({ TRUST_PROXY: 'not-an-address' })).toMatch(/TRUST_PROXY: .*expected a number of hops/);
+  });
+
+  it('refuses HEADERS_TIMEOUT_MS above REQUEST_TIMEOUT_MS, and upload memory limits that cannot hold one file', () => {
+    expect(errorOf({ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' })).toMatch(/HEADERS_TIMEOUT_MS: 20000 is more than REQUEST_TIMEOUT_MS/);
+    expect(errorOf({ MAX_FILE_BYTES: '20mb', UPLOAD_MEMORY_PER_REQUEST: '10mb' })).toMatch(/UPLOAD_MEMORY_PER_REQUEST: .* less than MAX_FILE_BYTES/);
+    expect(errorOf({ UPLOAD_MEMORY_PER_REQUEST: '64mb', UPLOAD_MEMORY_TOTAL: '32mb' })).toMatch(/UPLOAD_MEMORY_TOTAL: .* less than UPLOAD_MEMORY_PER_REQUEST/);
+    // Defaults grow with MAX_FILE_BYTES.
+    const big = load({ MAX_FILE_BYTES: '100mb' });
+    expect([big.uploadMemoryPerRequest, big.uploadMemoryTotal]).toEqual([100 * 2 ** 20, 256 * 2 ** 20]);
+  });
+
   it('has sane defaults for the limits', () => {
     const c = load({});
     expect([c.rateLimitPerMinute, c.maxConcurrentTurnsPerUser, c.apiKeys, c.allowOpen]).toEqual([600, 4, [], false]);

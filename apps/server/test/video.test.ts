@@ -170,6 +170,14 @@ describe('live video without API keys', () => {
     const end = await closed(bad.ws);
     expect(end.code).toBe(1007);
     expect(server.video.stats().framesRefused.invalid - before.framesRefused.invalid).toBe(1);
+
+    // A text message is not a frame either (issue 11: it used to be ignored).
+    const chatty = await publisher({ clientId: 'cam-text' });
+    chatty.ws.send(JSON.stringify({ type: 'hello' }));
+    const textEnd = await closed(chatty.ws);
+    expect(textEnd).toEqual({ code: 1007, reason: 'a publisher sends binary frames only' });
+    expect(server.video.stats().framesRefused.invalid - before.framesRefused.invalid).toBe(2);
+    await eventually(async () => !(await clientsOf()).some((c) => c.id === 'cam-text'));
   });
 
   it('answers bad upgrade requests with JSON errors', async () => {
@@ -238,6 +246,50 @@ describe('live video with API keys', () => {
     expect(listed.body).toMatchObject({ count: 1, clients: [{ id: 'alice-cam', user: 'alice', publishing: true }] });
     const ends = [closed(own.ws), closed(admin.ws)];
     pub.ws.close();
+    await Promise.all(ends);
+  });
+});
+
+describe('live-video upgrades count against the rate limit and the stream cap (issue 11)', () => {
+  const KEY = 'ws-limits-key-00000001';
+  let limited: TestServer;
+  let capped: TestServer;
+  beforeAll(async () => {
+    limited = await startTestServer({ API_KEYS: `${KEY}:alice:user`, RATE_LIMIT_PER_MINUTE: '3' });
+    capped = await startTestServer({ MAX_STREAMS_PER_IP: '2', RATE_LIMIT_PER_MINUTE: '0' });
+  });
+  afterAll(async () => {
+    await limited?.dispose();
+    await capped?.dispose();
+  });
+
+  it('wrong tokens are rate-limited per address: 401, 401, 401, then 429 with Retry-After', async () => {
+    const statuses: number[] = [];
+    let last: unknown;
+    for (let i = 0; i < 4; i++) {
+      last = await refusal(openSocket(wsUrl(limited.url, { role: 'publish', token: `guess-${i}-0000000000` })));
+      statuses.push((last as { status: number }).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect(last).toMatchObject({ body: { message: '请求过于频繁' } });
+    // HTTP requests share the address's budget.
+    expect((await fetch(`${limited.url}/get_conversation_list`)).status).toBe(429);
+  });
+
+  it('publishers and viewers hold open-stream slots: the third socket from one address is a 429', async () => {
+    const pub = await openSocket(wsUrl(capped.url, { role: 'publish', clientId: 'cap-cam', user: 'u' }));
+    const v1 = await openSocket(wsUrl(capped.url, { role: 'watch', clientId: 'cap-cam', user: 'u' }));
+    expect(await refusal(openSocket(wsUrl(capped.url, { role: 'watch', clientId: 'cap-cam', user: 'u' })))).toMatchObject({
+      status: 429,
+      body: { error: 'at most 2 open streams per client address; close one first' },
+    });
+    const ended = closed(v1.ws);
+    v1.ws.close();
+    await ended;
+    const v2 = await eventually(async () => openSocket(wsUrl(capped.url, { role: 'watch', clientId: 'cap-cam', user: 'u' })).catch(() => undefined));
+    const ends = [closed(v2.ws), closed(pub.ws)];
+    pub.ws.close();
+    v2.ws.close();
     await Promise.all(ends);
   });
 });

@@ -11,8 +11,8 @@ import {
   type Services,
 } from '@colloquy/api';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createKeyRing, type ApiKeyEntry } from '../security/api-keys.ts';
 import { bearerToken } from '../security/auth.ts';
+import { rateBucket, type AccessControl } from '../security/index.ts';
 import { FRAME_HEADER_BYTES } from './frame.ts';
 import { createVideoHub, ViewerLimitError, type VideoHub } from './video-hub.ts';
 
@@ -26,7 +26,10 @@ const VIEWER_MAX_PAYLOAD = 4096;
 export interface LiveSocketOptions {
   services: Services;
   createContext: (info: RequestInfo) => Context;
-  apiKeys: readonly ApiKeyEntry[];
+  /** The keys, rate limiter, stream caps and Host/Origin checks every HTTP request goes through too. */
+  access: AccessControl;
+  /** The client's address (the peer, or a trusted proxy's X-Forwarded-For: TRUST_PROXY). */
+  clientIp(req: IncomingMessage): string | undefined;
   maxFrameBytes: number;
   maxFps: number;
   maxViewersPerPublisher: number;
@@ -47,10 +50,16 @@ class UpgradeError extends Error {
   constructor(
     readonly status: number,
     readonly error: string,
+    /** The body's `message` (default: by status). */
+    readonly reason?: string,
+    readonly retryAfterSeconds?: number,
   ) {
     super(error);
   }
 }
+
+/** Seconds a caller refused at its stream cap is told to wait. */
+const STREAM_RETRY_AFTER_SECONDS = 5;
 
 const STATUS_OF: Partial<Record<AppError['code'], number>> = {
   BAD_REQUEST: 400,
@@ -72,8 +81,8 @@ const STATUS_OF: Partial<Record<AppError['code'], number>> = {
  * `{message, error}` body.
  */
 export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
-  const { services } = options;
-  const ring = createKeyRing(options.apiKeys);
+  const { services, access } = options;
+  const { ring } = access;
   const pingIntervalMs = Math.max(50, Math.floor(options.timeoutMs / 4));
   const hub = createVideoHub({
     presence: services.presence,
@@ -86,19 +95,39 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
   const publishers = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes + FRAME_HEADER_BYTES, perMessageDeflate: false });
   const viewers = new WebSocketServer({ noServer: true, maxPayload: VIEWER_MAX_PAYLOAD, perMessageDeflate: false });
 
-  const principalOf = (req: IncomingMessage, url: URL): Principal | undefined => {
-    if (ring.size === 0) return undefined;
+  /**
+   * As for every HTTP request: Host and Origin, then the key (looked up, not yet required), the
+   * rate limit (so guessing keys is limited per address too), then the key is required.
+   * Returns the principal and the bucket the socket's stream slot counts against.
+   */
+  const admit = async (req: IncomingMessage, url: URL, ip: string | undefined): Promise<{ principal: Principal | undefined; bucket: string }> => {
+    const site = access.sites.refusal('GET', req.headers);
+    if (site) throw new UpgradeError(site.status, site.error, site.message);
     const token = bearerToken(req.headers.authorization) ?? (url.searchParams.get('token') || undefined);
-    const match = token === undefined ? undefined : ring.authenticate(token);
-    if (!match) throw new UpgradeError(401, 'missing or invalid API key');
-    return match.principal;
+    const match = ring.size === 0 || token === undefined ? undefined : ring.authenticate(token);
+    const bucket = rateBucket(match ? { kind: 'key', ...match } : undefined, ip);
+    const wait = await access.limiter?.hit(bucket);
+    if (wait !== undefined) {
+      throw new UpgradeError(429, 'rate limit exceeded; retry after the Retry-After delay', '请求过于频繁', wait);
+    }
+    if (ring.size > 0 && !match) throw new UpgradeError(401, 'missing or invalid API key');
+    return { principal: match?.principal, bucket };
   };
 
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== LIVE_SOCKET_PATH) throw new UpgradeError(404, 'no WebSocket endpoint here');
     if (options.isDraining()) throw new UpgradeError(503, 'shutting down');
-    const ctx = options.createContext({ headers: req.headers, principal: principalOf(req, url), ip: peerAddress(req) });
+    const ip = options.clientIp(req);
+    const { principal, bucket } = await admit(req, url, ip);
+    const releaseSlot = access.streams.open(bucket);
+    if (!releaseSlot) {
+      const per = bucket.startsWith('key:') ? 'API key' : 'client address';
+      throw new UpgradeError(429, `at most ${access.streams.capOf(bucket)} open streams per ${per}; close one first`, '请求过于频繁', STREAM_RETRY_AFTER_SECONDS);
+    }
+    // Held for the socket's life, whatever happens next (a refusal below closes it too).
+    socket.once('close', releaseSlot);
+    const ctx = options.createContext({ headers: req.headers, principal, ip });
     const actor = resolveActor(ctx, url.searchParams.get('user') || url.searchParams.get('user_id') || undefined);
     const role = url.searchParams.get('role');
     const clientId = url.searchParams.get('clientId') ?? url.searchParams.get('client_id') ?? undefined;
@@ -146,7 +175,7 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
               : isTrpcUnauthorized(err)
                 ? new UpgradeError(401, 'missing or invalid API key')
                 : new UpgradeError(500, 'internal error');
-        refuse(socket, refusal.status, refusal.error);
+        refuse(socket, refusal);
       });
     },
     close() {
@@ -166,6 +195,7 @@ const REASONS: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
+  421: 'Misdirected Request',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -174,33 +204,20 @@ const REASONS: Record<number, string> = {
 const MESSAGES: Record<number, string> = { 401: '未授权', 404: '未找到', 429: '请求过多' };
 
 /** Answers an upgrade request with an HTTP error and the usual JSON body, then closes the socket. */
-function refuse(socket: Duplex, status: number, error: string): void {
+function refuse(socket: Duplex, refusal: UpgradeError): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const body = JSON.stringify({ message: MESSAGES[status] ?? '视频连接失败', error });
+  const { status, error } = refusal;
+  const body = JSON.stringify({ message: refusal.reason ?? MESSAGES[status] ?? '视频连接失败', error });
   const headers = [
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close',
     ...(status === 401 ? ['WWW-Authenticate: Bearer realm="colloquy"'] : []),
+    ...(refusal.retryAfterSeconds !== undefined ? [`Retry-After: ${refusal.retryAfterSeconds}`] : []),
   ];
   socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
-}
-
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
-
-/**
- * The client's address as Express's `trust proxy: loopback` would see it: the peer, or — when
- * the peer is a loopback proxy — the nearest non-loopback address in X-Forwarded-For.
- */
-function peerAddress(req: IncomingMessage): string | undefined {
-  const peer = req.socket.remoteAddress;
-  const forwarded = req.headers['x-forwarded-for'];
-  if (!peer || !LOOPBACK.test(peer) || typeof forwarded !== 'string') return peer;
-  const hops = forwarded.split(',').map((h) => h.trim()).filter(Boolean);
-  for (let i = hops.length - 1; i >= 0; i--) if (!LOOPBACK.test(hops[i]!)) return hops[i];
-  return hops[0] ?? peer;
 }

@@ -221,7 +221,12 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
       options.presence.setPublishing(clientId, true);
       lease.signal.addEventListener('abort', () => ws.close(CLOSE.goingAway, 'client timed out'), { once: true });
       ws.on('message', (data, isBinary) => {
-        if (!isBinary) return; // publishers have nothing to say in text yet
+        // Publishers send frames only: anything else is refused as the README says (1007).
+        if (!isBinary) {
+          stats.framesRefused.invalid += 1;
+          ws.close(CLOSE.invalidData, 'a publisher sends binary frames only');
+          return;
+        }
         onFrame(channel, publisher, Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
       });
       ws.on('error', (err: Error & { code?: string }) => {

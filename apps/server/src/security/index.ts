@@ -6,11 +6,13 @@ import { createKeyRing, RECOMMENDED_KEY_LENGTH, type ApiKeyEntry, type KeyRing }
 import { identify, requireKey } from './auth.ts';
 import { isLoopbackHost } from './network.ts';
 import { createRateLimiter, rateBucket, type RateLimiter } from './rate-limit.ts';
+import { createSiteCheck, type SiteCheck } from './origin.ts';
 import { createStreamLimiter, type StreamLimiter } from './stream-limit.ts';
 
 export { principalOf } from './auth.ts';
 export { securityHeaders } from './headers.ts';
 export { rateBucket } from './rate-limit.ts';
+export { siteGuard } from './origin.ts';
 
 export interface AccessControlOptions {
   apiKeys: readonly ApiKeyEntry[];
@@ -20,6 +22,10 @@ export interface AccessControlOptions {
   /** Open streams per API key and per client IP (without a valid key); 0 for no cap. */
   maxStreamsPerKey: number;
   maxStreamsPerIp: number;
+  /** Host names requests may name (`*`: any). */
+  allowedHosts: readonly string[];
+  /** Web origins besides the server's own that may call it from a browser (`*`: any). */
+  corsOrigins: readonly string[];
 }
 
 /**
@@ -32,6 +38,8 @@ export interface AccessControl {
   limiter: RateLimiter | undefined;
   /** Open streams (SSE, NDJSON, live-video sockets) per key / per IP. */
   streams: StreamLimiter;
+  /** Host and Origin checks (DNS rebinding, cross-site requests). */
+  sites: SiteCheck;
 }
 
 export function createAccessControl(options: AccessControlOptions): AccessControl {
@@ -39,6 +47,7 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
     ring: createKeyRing(options.apiKeys),
     limiter: createRateLimiter({ perMinute: options.rateLimitPerMinute, maxBatchSize: options.maxBatchSize }),
     streams: createStreamLimiter({ perKey: options.maxStreamsPerKey, perIp: options.maxStreamsPerIp }),
+    sites: createSiteCheck({ allowedHosts: options.allowedHosts, corsOrigins: options.corsOrigins }),
   };
 }
 
