@@ -4,9 +4,11 @@ import { AppError, createContextFactory, appRouter, type Services } from '@collo
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type Express } from 'express';
 import type { ServerConfig } from './config.ts';
+import { refuseConnection } from './http/error-envelope.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { errorHandler, notFoundHandler } from './http/json-errors.ts';
 import { listRoutes } from './http/route-list.ts';
+import { subscriptionInputGuard } from './http/subscription-input.ts';
 import type { Logger } from './observability/logging.ts';
 import { requestLogging } from './observability/logging.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -72,6 +74,15 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
       isDraining: ops.isDraining,
     }),
   );
+  // While shutting down, everything but health answers 503 (and closes its connection).
+  app.use((req, res, next) => {
+    if (!ops.isDraining()) {
+      next();
+      return;
+    }
+    res.setHeader('Retry-After', '1');
+    refuseConnection(req, res, 503, '服务正在关闭', 'the server is shutting down; retry shortly');
+  });
   app.use(docsRoutes(() => buildOpenApiDocument({ version: '0.1.0', apiKeys: config.apiKeys.length > 0 })));
   // The live-video page is a data-free shell (its WebSocket is what is authenticated).
   app.use(livePageRoute(publicDir));
@@ -109,6 +120,9 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   const trpcUploads = trpc(config.maxFileBytes + MULTIPART_OVERHEAD);
   const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>;
   const subscriptions = new Set(Object.keys(procedures).filter((path) => procedures[path]?._def.type === 'subscription'));
+  // A subscription's bad input is a 400 before any stream starts (tRPC would send a 200 stream
+  // with an error event); only then does it take an open-stream slot.
+  app.use('/trpc', subscriptionInputGuard(appRouter));
   app.use('/trpc', subscriptionStreams(access, subscriptions));
   app.use('/trpc', (req, res, next) => (req.is('multipart/form-data') ? trpcUploads : trpcCalls)(req, res, next));
 

@@ -130,8 +130,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     close() {
       closing ??= (async () => {
         const started = Date.now();
+        // The server keeps listening while it drains: /readyz answers 503 "draining" (so a
+        // balancer stops sending traffic instead of seeing refused connections) and new API
+        // requests get a 503 with Connection: close; running turns and streams finish.
         draining = true;
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         // Presence connections and video sockets never end by themselves: end them now.
         live.close();
@@ -143,6 +145,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         const flushBy = Date.now() + STREAM_FLUSH_MS;
         while (metrics.activeStreams() > 0 && Date.now() < flushBy) await sleep(20);
         const cut = metrics.activeStreams();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await stopped;
         await store.close();

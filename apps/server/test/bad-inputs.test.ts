@@ -197,6 +197,23 @@ const trpcRows: [string, BadRequest][] = [
   ['no such procedure', get('/trpc/no.such.procedure')],
 ];
 
+/**
+ * Subscriptions (SSE): bad input is a 400 before any stream starts (issue 11), never a 200
+ * stream carrying an error event.
+ */
+const subscriptionRows: [string, string, Record<string, string>?][] = [
+  ['chat.events: messageId a number', `/trpc/chat.events${trpcInput({ messageId: 5 })}`],
+  ['chat.events: messageId missing', `/trpc/chat.events${trpcInput({})}`],
+  ['chat.events: no input', '/trpc/chat.events'],
+  ['chat.events: input not JSON', '/trpc/chat.events?input=%7Bnope'],
+  ['chat.events: an unknown key', `/trpc/chat.events${trpcInput({ messageId: 'm', extra: 1 })}`],
+  ['chat.events: lastEventId not a number', `/trpc/chat.events${trpcInput({ messageId: 'm', lastEventId: 'abc' })}`],
+  ['chat.events: Last-Event-Id header not a number', `/trpc/chat.events${trpcInput({ messageId: 'm' })}`, { 'last-event-id': 'abc' }],
+  ['clients.connect: clientId with spaces', `/trpc/clients.connect${trpcInput({ clientId: 'a b' })}`],
+  ['clients.connect: metadata over 2 KB', `/trpc/clients.connect${trpcInput({ metadata: { big: 'x'.repeat(3000) } })}`],
+  ['clients.watch: user empty', `/trpc/clients.watch${trpcInput({ user: '' })}`],
+];
+
 async function send(url: string, r: BadRequest) {
   if (r.raw !== undefined) {
     return requestJson(`${url}${r.path}`, { method: r.method, rawBody: r.raw, headers: { 'content-type': r.contentType ?? 'application/json' } });
@@ -236,6 +253,15 @@ describe('bad inputs', () => {
     const error = (res.body as Json).error;
     expect(typeof error?.message, where(res)).toBe('string');
     expect(error.data?.httpStatus, where(res)).toBe(res.status);
+  });
+
+  it.each(subscriptionRows)('tRPC subscription %s → 400 JSON before any stream', async (_name, path, headers = {}) => {
+    const res = await requestJson(`${server().url}${path}`, { headers: { accept: 'text/event-stream', ...headers } });
+    expectClientError(res);
+    expect(res.status, where(res)).toBe(400);
+    const error = (res.body as Json).error;
+    expect(error.data, where(res)).toMatchObject({ code: 'BAD_REQUEST', httpStatus: 400 });
+    expect(typeof error.message).toBe('string');
   });
 
   it('is healthy afterwards and stored nothing', async () => {

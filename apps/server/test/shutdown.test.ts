@@ -98,3 +98,60 @@ describe('SIGTERM during a stream', () => {
     }
   }, 60_000);
 });
+
+describe('while draining after SIGTERM (issue 11)', () => {
+  it('keeps answering: /readyz 503 "draining", /healthz 200, new API requests 503; then exits 0', async () => {
+    const drainDirs = makeServerDirs('colloquy-drain-');
+    try {
+      writeFileSync(
+        join(drainDirs.inbox, 'log.md'),
+        Array.from({ length: 30 }, (_, i) => `Entry ${i + 1}: the lighthouse lamp was trimmed and the fuel logged at dusk.`).join('\n\n'),
+      );
+      const server = await startServerProcess({
+        DATA_DIR: drainDirs.dataDir,
+        UPLOAD_ROOTS: drainDirs.inbox,
+        LOCAL_AGENT_DELTA_DELAY_MS: '100',
+        SHUTDOWN_GRACE_MS: '4000',
+      });
+      const up = await fetch(`${server.url}/upload_files`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ file_paths: ['log.md'] }),
+      });
+      expect(up.status).toBe(200);
+      // A long answer keeps the process draining for the whole grace time.
+      const streaming = await fetch(`${server.url}/converse`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'lighthouse lamp trimmed fuel logged dusk', files: ['log.md'], response_mode: 'streaming', user: 'keeper' }),
+      });
+      expect(streaming.status).toBe(200);
+      const events = readEvents(streaming, () => undefined);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+
+      server.child.kill('SIGTERM');
+      // Draining begins at once: wait until it shows, then look at every kind of request.
+      let ready: Response | undefined;
+      for (let i = 0; i < 100; i++) {
+        ready = await fetch(`${server.url}/readyz`);
+        if (ready.status === 503) break;
+        await ready.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(ready?.status).toBe(503);
+      expect(await ready!.json()).toMatchObject({ status: 'draining' });
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      const refused = await fetch(`${server.url}/get_conversation_list`);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('connection')).toBe('close');
+      expect(await refused.json()).toEqual({ message: '服务正在关闭', error: 'the server is shutting down; retry shortly' });
+      expect(server.child.exitCode).toBeNull();
+
+      expect(await server.exited).toBe(0);
+      expect((await events).at(-1)).toMatchObject({ event: 'message_end' });
+    } finally {
+      drainDirs.remove();
+    }
+  }, 60_000);
+});
+

@@ -24,6 +24,8 @@ export function createKyselyStore(
   db: Kysely<Database>,
   { kind, driver }: Pick<Store, 'kind' | 'driver'>,
   onClose: () => Promise<void>,
+  /** Run by `ping` first (SQLite: the database file is still the one opened). */
+  healthCheck?: () => Promise<void>,
 ): Store {
   // The statements every conversation turn runs, compiled once (see reusableQuery).
   const hot = {
@@ -262,6 +264,7 @@ export function createKyselyStore(
       });
     },
     async ping() {
+      await healthCheck?.();
       await db.selectFrom('conversations').select('id').limit(1).execute();
     },
     close: onClose,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,30 @@ describe('openStore with a SQLite URL', () => {
   it('passes SQLITE_DRIVER through', async () => {
     const store = await openStore(`sqlite:${freshFile()}`, { sqliteDriver: 'libsql' });
     expect(store.driver).toBe('libsql');
+    await store.close();
+  });
+
+  it('refuses to open a file with damaged pages (PRAGMA quick_check), naming it', async () => {
+    const filename = join(dir, 'damaged.sqlite');
+    const a = await openSqliteStore({ filename });
+    for (let i = 0; i < 100; i++) {
+      await a.conversations.create({
+        id: `c${i}`, userId: 'u', agentId: 'local', name: 'n'.repeat(200), managerId: null, upstreamId: null, createdAt: i, updatedAt: i,
+      });
+    }
+    await a.close();
+    const fd = openSync(filename, 'r+');
+    writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 4096 * 3);
+    closeSync(fd);
+    await expect(openSqliteStore({ filename })).rejects.toThrow(`SQLite database ${filename} is damaged (PRAGMA quick_check:`);
+  });
+
+  it('fails ping once its file is deleted', async () => {
+    const filename = join(dir, 'deleted.sqlite');
+    const store = await openSqliteStore({ filename });
+    await store.ping();
+    unlinkSync(filename);
+    await expect(store.ping()).rejects.toThrow(`the database file ${filename} was deleted`);
     await store.close();
   });
 });

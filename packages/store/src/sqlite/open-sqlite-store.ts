@@ -4,6 +4,7 @@ import { Kysely, Migrator, SqliteDialect, type SqliteDatabase, type SqliteStatem
 import { createKyselyStore } from '../kysely-store.ts';
 import type { Store } from '../types.ts';
 import { migrationProvider, sqliteColumnTypes } from '../migrations.ts';
+import { checkIntegrity, sameFileCheck } from './integrity.ts';
 import type { Database } from '../schema.ts';
 import { loadSqliteDriver, type SqliteConnection, type SqliteDriverChoice } from './sqlite-driver.ts';
 
@@ -24,6 +25,7 @@ export async function openSqliteStore({ filename, driver: choice = 'auto', onFal
   const sqlite = driver.open(filename);
 
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  await checkIntegrity(db, filename);
   const { error, results } = await new Migrator({ db, provider: migrationProvider(sqliteColumnTypes) }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
@@ -31,7 +33,7 @@ export async function openSqliteStore({ filename, driver: choice = 'auto', onFal
     const reason = error instanceof Error ? error.message : String(error ?? failed?.migrationName);
     throw new Error(`SQLite migration failed: ${reason}`);
   }
-  return createKyselyStore(db, { kind: 'sqlite', driver: driver.name }, () => db.destroy());
+  return createKyselyStore(db, { kind: 'sqlite', driver: driver.name }, () => db.destroy(), sameFileCheck(filename));
 }
 
 /** Distinct SQL texts kept prepared; the store issues a few dozen. */
