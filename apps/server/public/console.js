@@ -9,9 +9,12 @@ const $ = (id) => document.getElementById(id);
 const apiKey = () => $('api-key').value.trim();
 const authFetch = (input, init = {}) =>
   fetch(input, { ...init, headers: { ...(init.headers ?? {}), ...(apiKey() ? { authorization: `Bearer ${apiKey()}` } : {}) } });
-const state = { conversationId: null, messageId: null, controller: null };
+// `conversationUser`: the open conversation's user (conversation ids are per user).
+const state = { conversationId: null, conversationUser: null, messageId: null, controller: null };
 
 const userValue = () => $('user').value.trim() || undefined;
+/** The user a call about the open conversation acts for: the one named, else the conversation's. */
+const conversationUser = () => userValue() ?? state.conversationUser ?? undefined;
 const setStatus = (text) => { $('status').textContent = text; };
 
 async function trpcQuery(path, input) {
@@ -44,7 +47,7 @@ async function loadConversations() {
       li.textContent = c.name || c.id;
       li.title = `${c.id} · ${c.user}`;
       li.classList.toggle('active', c.id === state.conversationId);
-      li.onclick = () => openConversation(c.id, c.name);
+      li.onclick = () => openConversation(c.id, c.name, c.user);
       return li;
     }),
   );
@@ -87,11 +90,12 @@ function citationsMeta(resources) {
   return resources?.length ? `Sources: ${resources.map((r) => `${r.document_name} (${r.score})`).join(', ')}` : '';
 }
 
-async function openConversation(id, name) {
+async function openConversation(id, name, user) {
   state.conversationId = id;
+  state.conversationUser = user ?? null;
   $('conversation-title').textContent = name || id;
   $('messages').replaceChildren();
-  const page = await trpcQuery('messages.list', { conversationId: id, limit: 100 });
+  const page = await trpcQuery('messages.list', { conversationId: id, user: conversationUser(), limit: 100 });
   for (const m of page.items) {
     const sources = m.citations.map((c) => `${c.fileName} (${c.score})`).join(', ');
     addMessage(m.role, m.content, m.role === 'assistant' ? [m.status, sources && `Sources: ${sources}`].filter(Boolean).join(' · ') : '');
@@ -114,7 +118,7 @@ async function ask(query) {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         query,
-        user: userValue(),
+        user: state.conversationId ? conversationUser() : userValue(),
         conversation_id: state.conversationId ?? crypto.randomUUID(),
         agent: $('agent').value || undefined,
         files: [...document.querySelectorAll('.attach:checked')].map((box) => box.value),
@@ -178,13 +182,14 @@ $('query').addEventListener('keydown', (e) => {
 });
 
 $('stop').addEventListener('click', async () => {
-  if (state.messageId) await trpcMutation('chat.stop', { messageId: state.messageId, user: userValue() }).catch(() => undefined);
+  if (state.messageId) await trpcMutation('chat.stop', { messageId: state.messageId, user: conversationUser() }).catch(() => undefined);
   state.controller?.abort();
   setStatus('stopped');
 });
 
 $('new-conversation').addEventListener('click', () => {
   state.conversationId = null;
+  state.conversationUser = null;
   $('conversation-title').textContent = 'New conversation';
   $('messages').replaceChildren();
   void loadConversations();
@@ -219,6 +224,7 @@ const presence = keepPresence({ kind: 'console', name: 'web console', user: user
 $('user').addEventListener('change', () => {
   presence.reconnect();
   state.conversationId = null;
+  state.conversationUser = null;
   $('messages').replaceChildren();
   void loadConversations();
   void loadFiles();

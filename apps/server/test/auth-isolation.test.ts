@@ -10,13 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectErrorBody, type Json, type JsonResponse } from './support/http-helpers.ts';
 import { createTestClient } from './support/trpc-client.ts';
 import { requestJson, startTestServer, type TestServer } from './support/test-server.ts';
+import { openSocket, UpgradeRefused, wsUrl } from './support/video-helpers.ts';
+import { waitFor } from '@colloquy/testing';
 
 const KEYS = {
   alice: 'alice-key-4f1c9a7e2b',
   bob: 'bob-key-83d0e6a51c77',
+  carol: 'carol-key-5e0a92d4f1',
   ops: 'ops-admin-key-9b2e77',
 };
-const API_KEYS = `${KEYS.alice}:alice:user,${KEYS.bob}:bob:user,${KEYS.ops}:ops:admin`;
+const API_KEYS = `${KEYS.alice}:alice:user,${KEYS.bob}:bob:user,${KEYS.carol}:carol:user,${KEYS.ops}:ops:admin`;
 
 const BOB_DOC = Array.from(
   { length: 8 },
@@ -260,22 +263,6 @@ describe("a user key against another user's records", () => {
     expect(await bobsState()).toEqual(before);
   });
 
-  it.each([
-    ['REST POST /converse continuing it', () => rest(KEYS.alice, 'POST', '/converse', { query: 'hi', conversation_id: bob.conversationId })],
-    [
-      'REST POST /converse (streaming) continuing it',
-      () => rest(KEYS.alice, 'POST', '/converse', { query: 'hi', conversation_id: bob.conversationId, response_mode: 'streaming' }),
-    ],
-    ['tRPC chat.send continuing it', () => trpc(KEYS.alice, 'mutation', 'chat.send', { query: 'hi', conversationId: bob.conversationId })],
-    ['tRPC chat.converse continuing it', () => trpc(KEYS.alice, 'mutation', 'chat.converse', { query: 'hi', conversationId: bob.conversationId })],
-  ])("%s: Bob's conversation is a 404", async (_name, call) => {
-    const before = await bobsState();
-    const res = await call();
-    expect(res.status, res.text).toBe(404);
-    if (_name.startsWith('REST')) expectErrorBody(res, 404, '对话请求出错');
-    expect(await bobsState()).toEqual(before);
-  });
-
   it("cannot re-attach to Bob's stream (tRPC SSE), nor to a missing one: NOT_FOUND both", async () => {
     expect(await subscribeOutcome(KEYS.alice, { messageId: bob.messageId })).toEqual({ status: 404, code: 'NOT_FOUND' });
     expect(await subscribeOutcome(KEYS.alice, { messageId: MISSING.messageId })).toEqual({ status: 404, code: 'NOT_FOUND' });
@@ -307,13 +294,6 @@ describe("a user key against another user's records", () => {
     const owners = (files.body as Json).result.data.items.map((f: Json) => f.userId);
     expect(owners.length).toBeGreaterThan(0);
     expect(new Set(owners)).toEqual(new Set(['alice']));
-  });
-
-  it('a new conversation under an id Bob already uses is refused, not merged', async () => {
-    // Conversation ids are global: Alice naming Bob's gets the 404, never Bob's history.
-    const res = await rest(KEYS.alice, 'POST', '/converse', { query: 'what did we talk about?', conversation_id: bob.conversationId });
-    expect(res.status).toBe(404);
-    expect(res.text).not.toContain('plum');
   });
 });
 
@@ -415,3 +395,97 @@ describe('an admin key', () => {
     expect((await trpc(KEYS.bob, 'query', 'conversations.get', { id: 'conv-for-bob' })).status).toBe(404);
   });
 });
+
+describe('client-chosen ids are per user: another user\'s id is answered like an unused one (issue 11)', () => {
+  /** A turn under `conversationId` by Carol, over each transport; the answer with ids made comparable. */
+  const TURNS: [string, (conversationId: string) => Promise<JsonResponse>][] = [
+    ['REST POST /converse', (id) => rest(KEYS.carol, 'POST', '/converse', { query: 'what did we talk about?', conversation_id: id })],
+    [
+      'REST POST /converse (streaming)',
+      (id) => rest(KEYS.carol, 'POST', '/converse', { query: 'what did we talk about?', conversation_id: id, response_mode: 'streaming' }),
+    ],
+    ['tRPC chat.converse', (id) => trpc(KEYS.carol, 'mutation', 'chat.converse', { query: 'what did we talk about?', conversationId: id })],
+    ['tRPC chat.send', (id) => trpc(KEYS.carol, 'mutation', 'chat.send', { query: 'what did we talk about?', conversationId: id })],
+  ];
+  /** Status and body with the volatile parts (ids, times) replaced. */
+  const comparable = (res: JsonResponse, conversationId: string) => ({
+    status: res.status,
+    body: res.text
+      .split(conversationId)
+      .join('<conversation>')
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
+      .replace(/"created_?[aA]t":("[^"]*"|\d+)/g, '"created_at":0'),
+  });
+
+  it.each(TURNS)("%s under Bob's conversation id starts a conversation of Carol's own, exactly as under an unused id", async (name, turn) => {
+    const before = await bobsState();
+    const unusedId = `carol-unused-${name.replace(/\W+/g, '-')}`;
+    const foreign = await turn(bob.conversationId);
+    const unused = await turn(unusedId);
+    expect(foreign.status, foreign.text).toBe(200);
+    expect(comparable(foreign, bob.conversationId)).toEqual(comparable(unused, unusedId));
+    expect(foreign.text).not.toContain('plum');
+    expect(await bobsState()).toEqual(before);
+  });
+
+  it("Carol's conversation of that id holds only her messages; Bob's holds only his, and he goes on with it", async () => {
+    const carols = await trpc(KEYS.carol, 'query', 'messages.list', { conversationId: bob.conversationId, limit: 100 });
+    const mine = (carols.body as Json).result.data.items as Json[];
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.filter((m) => m.role === 'user').every((m) => m.content === 'what did we talk about?')).toBe(true);
+    expect(JSON.stringify(mine)).not.toContain('plum');
+    const list = await rest(KEYS.carol, 'GET', '/get_conversation_list?limit=100');
+    expect((list.body as Json).data.map((c: Json) => [c.id, c.user])).toContainEqual([bob.conversationId, 'carol']);
+
+    const bobs = await rest(KEYS.bob, 'POST', '/converse', { query: 'What does the plum cake need?', conversation_id: bob.conversationId });
+    expect(bobs.status, bobs.text).toBe(200);
+    expect((bobs.body as Json).answer).toMatch(/plum/i);
+    const history = await trpc(KEYS.bob, 'query', 'messages.list', { conversationId: bob.conversationId, limit: 100 });
+    expect(JSON.stringify((history.body as Json).result.data.items)).not.toContain('what did we talk about?');
+  });
+
+  it('an admin naming no user is told to name one when several users have the id (409); naming one works', async () => {
+    const ambiguous = await trpc(KEYS.ops, 'query', 'conversations.get', { id: bob.conversationId });
+    expect(ambiguous.status, ambiguous.text).toBe(409);
+    expect((ambiguous.body as Json).error.message).toMatch(/used by several users; name the user/);
+    expectErrorBody(await rest(KEYS.ops, 'DELETE', '/delete_conv', { conversation_id: bob.conversationId }), 409, '对话删除失败');
+    const bobs = await trpc(KEYS.ops, 'query', 'conversations.get', { id: bob.conversationId, user: 'bob' });
+    expect((bobs.body as Json).result.data.userId).toBe('bob');
+    const carols = await trpc(KEYS.ops, 'query', 'conversations.get', { id: bob.conversationId, user: 'carol' });
+    expect((carols.body as Json).result.data.userId).toBe('carol');
+    // Both are still there: the refusal deleted nothing.
+    const all = await rest(KEYS.ops, 'GET', '/get_conversation_list?limit=100');
+    expect((all.body as Json).data.filter((c: Json) => c.id === bob.conversationId).map((c: Json) => c.user).sort()).toEqual(['bob', 'carol']);
+  });
+
+  it("a presence client id another user holds is a client of one's own; watching another user's video client is a 404, as for an unused id", async () => {
+    const bobs = createTestClient(server.url, auth(KEYS.bob));
+    const carols = createTestClient(server.url, auth(KEYS.carol));
+    const bobSub = bobs.clients.connect.subscribe({ clientId: 'shared-device', name: 'bob-device' }, { onData: () => undefined });
+    try {
+      await waitFor(async () => ((await trpc(KEYS.bob, 'query', 'clients.list', {})).body as Json).result.data.count === 1, 5000);
+      // Carol takes the same id: her own client (no 409 telling her the id is in use).
+      const carolSub = carols.clients.connect.subscribe({ clientId: 'shared-device', name: 'carol-device' }, { onData: () => undefined });
+      try {
+        await waitFor(async () => ((await trpc(KEYS.carol, 'query', 'clients.list', {})).body as Json).result.data.count === 1, 5000);
+        const hers = ((await trpc(KEYS.carol, 'query', 'clients.list', {})).body as Json).result.data.clients;
+        expect(hers.map((c: Json) => [c.id, c.userId, c.name])).toEqual([['shared-device', 'carol', 'carol-device']]);
+        const his = ((await trpc(KEYS.bob, 'query', 'clients.list', {})).body as Json).result.data.clients;
+        expect(his.map((c: Json) => [c.id, c.userId, c.name])).toEqual([['shared-device', 'bob', 'bob-device']]);
+      } finally {
+        carolSub.unsubscribe();
+      }
+      // Alice has no client of that id: watching it is the 404 of an unused id.
+      const watch = (clientId: string) =>
+        openSocket(wsUrl(server.url, { role: 'watch', clientId }), auth(KEYS.alice)).then(
+          () => 101,
+          (err: unknown) => (err instanceof UpgradeRefused ? [err.status, err.body] : err),
+        );
+      expect(await watch('shared-device')).toEqual(await watch('never-used-device'));
+      expect(await watch('shared-device')).toEqual([404, { message: '未找到', error: 'no such client' }]);
+    } finally {
+      bobSub.unsubscribe();
+    }
+  });
+});
+

@@ -23,7 +23,7 @@ describe('a database with damaged pages', () => {
     for (let i = 0; i < 200; i++) {
       const at = 1_000 + i;
       const m = (id: string, role: 'user' | 'assistant') => ({
-        id, conversationId: `c${i}`, role, content: `message ${id} `.repeat(20), fileIds: [], status: 'complete' as const,
+        id, userId: 'u', conversationId: `c${i}`, role, content: `message ${id} `.repeat(20), fileIds: [], status: 'complete' as const,
         usage: null, citations: [], error: null, lastEventId: 0, createdAt: at, updatedAt: at,
       });
       await store.beginTurn({

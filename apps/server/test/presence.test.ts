@@ -144,11 +144,22 @@ describe('presence without API keys', () => {
       // REST: `user` filters.
       const restAlice = await requestJson(`${server.url}/get_client_list?user=alice`);
       expect((restAlice.body as Json).clients.map((c: Json) => c.id)).toEqual([alice.clientId]);
-      // Bob cannot keep Alice's client alive, nor take its id.
-      await expect(clientAs('bob').clients.heartbeat.mutate({ clientId: alice.clientId })).rejects.toMatchObject({
-        data: { httpStatus: 404 },
-      });
-      await expect(connectPresence(clientAs('bob'), { clientId: alice.clientId })).rejects.toMatchObject({ data: { httpStatus: 409 } });
+      // Client ids are per user: Bob cannot keep Alice's client alive (his own of that id does
+      // not exist: the 404 an unused id gets), and connecting under the same id is a client of
+      // his own (it used to be a 409 that told him the id was taken).
+      const unused = await clientAs('bob').clients.heartbeat.mutate({ clientId: 'never-used-id' }).catch((e: unknown) => e);
+      const alices = await clientAs('bob').clients.heartbeat.mutate({ clientId: alice.clientId }).catch((e: unknown) => e);
+      expect(alices).toMatchObject({ data: { httpStatus: 404 } });
+      expect((alices as Error).message).toBe((unused as Error).message);
+      const bobsTwin = await connectPresence(clientAs('bob'), { clientId: alice.clientId, name: 'bob-twin' });
+      try {
+        expect((await listAs('bob')).map((c) => [c.id, c.name]).sort()).toEqual(
+          [[bob.clientId, 'bob-tablet'], [alice.clientId, 'bob-twin']].sort(),
+        );
+        expect((await listAs('alice')).map((c) => [c.id, c.name])).toEqual([[alice.clientId, 'alice-phone']]);
+      } finally {
+        bobsTwin.close();
+      }
     } finally {
       alice.close();
       bob.close();
@@ -186,11 +197,13 @@ describe('presence without API keys', () => {
     }
   });
 
-  it('refuses oversized metadata and bad kinds', async () => {
+  it('refuses oversized metadata and bad kinds with a 400 before any stream', async () => {
+    // An HTTP 400 (no stream is started): the EventSource reports the status.
     await expect(connectPresence(clientAs('frank'), { metadata: { blob: 'x'.repeat(3000) } })).rejects.toMatchObject({
-      data: { httpStatus: 400 },
+      cause: { code: 400 },
     });
-    await expect(connectPresence(clientAs('frank'), { kind: 'no spaces allowed' })).rejects.toMatchObject({ data: { httpStatus: 400 } });
+    await expect(connectPresence(clientAs('frank'), { kind: 'no spaces allowed' })).rejects.toMatchObject({ cause: { code: 400 } });
+    expect(await listAs('frank')).toEqual([]);
   });
 });
 

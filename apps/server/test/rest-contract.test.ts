@@ -366,22 +366,44 @@ describe('POST /converse (blocking default)', () => {
     expect(await listIds(url, { user: 'unknown-file-user' })).toEqual([]);
   });
 
-  it("answers 404 for another user's conversation_id and leaves it untouched", async () => {
+  it("gives another user's conversation_id a conversation of the caller's own, leaving the other untouched", async () => {
     const { url } = server();
     await turn(url, { user: 'conv-alice', conversation_id: 'alice-private', query: 'secret plans' });
-    const before = await storedMessages(url, 'alice-private');
+    const before = await storedMessages(url, 'alice-private', 'conv-alice');
 
-    expectErrorBody(await converse(url, { user: 'conv-eve', conversation_id: 'alice-private', query: 'let me in' }), 404);
-    const streaming = await converse(url, {
-      user_id: 'conv-eve',
-      conversation_id: 'alice-private',
-      query: 'let me in',
-      response_mode: 'streaming',
-    });
-    expectErrorBody(streaming, 404);
+    // Ids are per user: Eve's alice-private is hers, empty of Alice's words (no 404 that would
+    // tell her Alice has one, and no claim on an id Alice might use later).
+    const eve = await converse(url, { user: 'conv-eve', conversation_id: 'alice-private', query: 'let me in' });
+    expect(eve.status).toBe(200);
+    expect((eve.body as Json).conversation_id).toBe('alice-private');
+    expect(eve.text).not.toContain('secret plans');
+    const streaming = await converse(url, { user_id: 'conv-eve', conversation_id: 'alice-private', query: 'again', response_mode: 'streaming' });
+    expect(streaming.status).toBe(200);
 
-    expect(await storedMessages(url, 'alice-private')).toEqual(before);
-    expect(await listIds(url, { user: 'conv-eve' })).toEqual([]);
+    expect(await storedMessages(url, 'alice-private', 'conv-alice')).toEqual(before);
+    expect((await storedMessages(url, 'alice-private', 'conv-eve')).map((m: Json) => m.content).filter((c: string) => c === 'let me in' || c === 'again')).toEqual([
+      'let me in',
+      'again',
+    ]);
+    expect(await listIds(url, { user: 'conv-eve' })).toEqual(['alice-private']);
+    // Listing everyone's (the seed's "all conversations") shows both, each with its user.
+    const all = await listConversations(url, { limit: 100 });
+    expect((all.body as Json).data.filter((c: Json) => c.id === 'alice-private').map((c: Json) => c.user).sort()).toEqual(['conv-alice', 'conv-eve']);
+  });
+
+  it('deleting an id several users have, without naming the user, is a 409 that deletes nothing', async () => {
+    const { url } = server();
+    await turn(url, { user: 'twin-a', conversation_id: 'twin-conv', query: 'first' });
+    await turn(url, { user: 'twin-b', conversation_id: 'twin-conv', query: 'second' });
+    const refused = await deleteConversation(url, { conversation_id: 'twin-conv' });
+    expectErrorBody(refused, 409, '对话删除失败');
+    expect((refused.body as Json).error).toMatch(/used by several users; name the user/);
+    expect((await deleteConversation(url, { conversation_id: 'twin-conv', user: 'twin-a' })).status).toBe(200);
+    expect(await listIds(url, { user: 'twin-a' })).toEqual([]);
+    expect(await listIds(url, { user: 'twin-b' })).toEqual(['twin-conv']);
+    // Now one user has it: the id alone names it again.
+    expect((await deleteConversation(url, { conversation_id: 'twin-conv' })).status).toBe(200);
+    expect(await listIds(url, { user: 'twin-b' })).toEqual([]);
   });
 
   it('creates a client-chosen conversation_id with that id, then continues it', async () => {

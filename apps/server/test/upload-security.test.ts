@@ -120,6 +120,25 @@ describe('upload by path: refused paths', () => {
     expect(after.blobs).toBe(before.blobs + 1);
   });
 
+  it('gives every refused path one answer, whatever the reason and whether the file exists (issue 11)', async () => {
+    const refused = [
+      // (A NUL byte is malformed input, refused by the schema before any path is looked at.)
+      ...cases.filter(([name, , status]) => status === undefined && !name.includes('NUL')).map(([name, path]) => [name, path()] as const),
+      ['a missing file outside the roots', join(outside, 'no-such-secret.txt')],
+      ['a missing directory outside the roots', join(outside, 'no-such-dir', 'x.txt')],
+    ];
+    const answers = new Map<string, string[]>();
+    for (const [name, path] of refused) {
+      const res = await uploadPaths(server.url, [path]);
+      const body = res.body as Json;
+      const answer = JSON.stringify({ status: res.status, message: body.message, error: String(body.error).split(path).join('<path>') });
+      answers.set(answer, [...(answers.get(answer) ?? []), name]);
+    }
+    expect([...answers.keys()], JSON.stringify(Object.fromEntries(answers), null, 1)).toEqual([
+      JSON.stringify({ status: 400, message: BAD_PATHS, error: 'Not a readable file inside the upload roots: <path>' }),
+    ]);
+  });
+
   it('refuses a batch over MAX_FILES_PER_BATCH (default 20) with 413 and stores none of it', async () => {
     const before = await snapshot(server);
     const batch = Array.from({ length: 21 }, () => freshValidFile());

@@ -237,15 +237,28 @@ describe('live video with API keys', () => {
       status: 404,
     });
     expect(await refusal(openSocket(wsUrl(server.url, { role: 'watch', clientId: 'alice-cam' })))).toMatchObject({ status: 401 });
-    // Bob cannot take over Alice's client id either.
-    expect(await refusal(openSocket(wsUrl(server.url, { role: 'publish', clientId: 'alice-cam' }), bearer(KEYS.bob)))).toMatchObject({
-      status: 409,
-    });
+    // Client ids are per user: Bob publishing under the same id is a client of his own, which
+    // takes nothing from Alice (it used to be a 409 telling him the id was taken).
+    const bobs = await openSocket(wsUrl(server.url, { role: 'publish', clientId: 'alice-cam' }), bearer(KEYS.bob));
+    expect(bobs.first).toMatchObject({ type: 'ready', clientId: 'alice-cam' });
+    expect(own.ws.readyState).toBe(own.ws.OPEN);
 
     const listed = await requestJson(`${server.url}/get_client_list`, { headers: bearer(KEYS.ops) });
-    expect(listed.body).toMatchObject({ count: 1, clients: [{ id: 'alice-cam', user: 'alice', publishing: true }] });
-    const ends = [closed(own.ws), closed(admin.ws)];
+    expect(listed.body).toMatchObject({ count: 2 });
+    expect((listed.body as Json).clients.map((c: Json) => [c.id, c.user, c.publishing]).sort()).toEqual([
+      ['alice-cam', 'alice', true],
+      ['alice-cam', 'bob', true],
+    ]);
+    // An admin naming no user cannot tell which is meant: 409; naming the user, it watches.
+    expect(await refusal(openSocket(wsUrl(server.url, { role: 'watch', clientId: 'alice-cam' }), bearer(KEYS.ops)))).toMatchObject({
+      status: 409,
+      body: { error: 'client id alice-cam is used by several users; name the user (user=)' },
+    });
+    const adminOfBob = await openSocket(wsUrl(server.url, { role: 'watch', clientId: 'alice-cam', user: 'bob' }), bearer(KEYS.ops));
+    expect(adminOfBob.first).toMatchObject({ type: 'hello', publishing: true });
+    const ends = [closed(own.ws), closed(admin.ws), closed(adminOfBob.ws)];
     pub.ws.close();
+    bobs.ws.close();
     await Promise.all(ends);
   });
 });

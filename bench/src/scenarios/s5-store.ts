@@ -64,7 +64,11 @@ export async function runStore(opts: {
     const ops: StoreOp[] = [];
     try {
       const rnd = (k: number) => Math.floor(Math.random() * k);
-      const conv = () => `conv-${rnd(nConv)}`;
+      /** A random seeded conversation: its owner and id (ids are per user). */
+      const conv = (): [string, string] => {
+        const i = rnd(nConv);
+        return [userOf(i), `conv-${i}`];
+      };
       const user = () => `user-${String(rnd(USERS)).padStart(4, '0')}`;
       // A cursor deep into the heavy user's list (half way).
       const heavyRows = await store.conversations.list({ userId: 'heavy', limit: Math.max(1, Math.floor(heavy / 2)) });
@@ -94,14 +98,15 @@ export async function runStore(opts: {
       await timed('conv-latest', 'conversations.latestForUser(userId) — the "current conversation" lookup', () =>
         store.conversations.latestForUser(user()),
       );
-      await timed('msg-list', `messages.list({conversationId, limit: 50}) — ${MESSAGES_PER_CONVERSATION} messages each`, () =>
-        store.messages.list({ conversationId: conv(), limit: 50 }),
-      );
+      await timed('msg-list', `messages.list({userId, conversationId, limit: 50}) — ${MESSAGES_PER_CONVERSATION} messages each`, () => {
+        const [userId, conversationId] = conv();
+        return store.messages.list({ userId, conversationId, limit: 50 });
+      });
       await timed('msg-list-after', 'messages.list({conversationId, afterId, limit: 50}) — from the 5th message', () => {
         const i = rnd(nConv);
-        return store.messages.list({ conversationId: `conv-${i}`, afterId: `msg-${i}-4`, limit: 50 });
+        return store.messages.list({ userId: userOf(i), conversationId: `conv-${i}`, afterId: `msg-${i}-4`, limit: 50 });
       });
-      await timed('msg-list-all', 'messages.listAll(conversationId) — the history a turn loads', () => store.messages.listAll(conv()));
+      await timed('msg-list-all', 'messages.listAll(userId, conversationId) — the history a turn loads', () => store.messages.listAll(...conv()));
       let turnNo = 0;
       await timed('turn-store-calls', "one blocking turn's store calls in a new conversation (get, beginTurn, final update)", () =>
         turnStoreCalls(store, `bench-turn-${turnNo++}`),
@@ -142,9 +147,10 @@ export async function runStore(opts: {
 /** What TurnService does with the store for one blocking turn that starts a new conversation. */
 export async function turnStoreCalls(store: Store, id: string): Promise<void> {
   const now = Date.now();
-  await store.conversations.get(id);
+  await store.conversations.get('turns', id);
   const user = {
     id: `${id}-u`,
+    userId: 'turns',
     conversationId: id,
     role: 'user' as const,
     content: 'What is the refund policy?',
@@ -183,7 +189,7 @@ async function seed(filename: string, driver: SqliteDriverChoice, nConv: number,
     'INSERT INTO conversations (id, user_id, agent_id, name, manager_id, upstream_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const insMsg = db.prepare(
-    'INSERT INTO messages (id, conversation_id, role, content, file_ids, status, usage, citations, error, last_event_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO messages (id, user_id, conversation_id, role, content, file_ids, status, usage, citations, error, last_event_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const base = Date.UTC(2025, 0, 1);
   const question = 'How do I configure the refund policy for digital goods in the EU store?';
@@ -201,6 +207,7 @@ async function seed(filename: string, driver: SqliteDriverChoice, nConv: number,
         const user = m % 2 === 0;
         insMsg.run([
           `msg-${i}-${m}`,
+          userOf(i),
           `conv-${i}`,
           user ? 'user' : 'assistant',
           user ? question : answer,

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BadRequestError,
+  ConflictError,
   createClient,
   ForbiddenError,
   NotFoundError,
@@ -79,20 +80,15 @@ describe('with API keys', () => {
       ['files.get', (c, t) => c.files.get(t.fileId)],
       ['files.delete', (c, t) => c.files.delete(t.fileId)],
       ['resume (re-attach to the stream)', (c, t) => c.resume(t.messageId).final()],
-      ['converse continuing the conversation', (c, t) => c.converse({ query: 'hi', conversationId: t.conversationId })],
-      ['stream continuing the conversation', (c, t) => c.stream({ query: 'hi', conversationId: t.conversationId }).final()],
     ];
     const missing = { conversationId: 'sdk-missing-conv', messageId: 'sdk-missing-message', fileId: 'sdk-missing-file' };
 
-    it.each(rows)('%s', async (name, call) => {
+    it.each(rows)('%s', async (_name, call) => {
       const theirs = await call(bob, hers).catch((e: unknown) => e);
       expect(theirs).toBeInstanceOf(NotFoundError);
-      if (!name.includes('continuing')) {
-        // (A missing conversation id starts a new conversation, so that pair is not comparable.)
-        const absent = await call(bob, missing).catch((e: unknown) => e);
-        expect(absent).toBeInstanceOf(NotFoundError);
-        expect((theirs as Error).message).toBe((absent as Error).message);
-      }
+      const absent = await call(bob, missing).catch((e: unknown) => e);
+      expect(absent).toBeInstanceOf(NotFoundError);
+      expect((theirs as Error).message).toBe((absent as Error).message);
       // Alice's records are untouched.
       expect((await alice.conversations.get(hers.conversationId)).name).not.toBe('mine now');
       expect((await alice.files.get(hers.fileId)).id).toBe(hers.fileId);
@@ -106,8 +102,20 @@ describe('with API keys', () => {
       expect((byId as Error).message.replace(hers.fileId, '<ref>')).toBe((missingFile as Error).message.replace(missing.fileId, '<ref>'));
     });
 
+    it("continuing under Alice's conversation id starts a conversation of Bob's own, as a missing id does", async () => {
+      // Conversation ids are per user: nothing tells Bob that Alice has one of that id.
+      const answer = await bob.converse({ query: 'what was said here?', conversationId: hers.conversationId });
+      expect(answer.conversationId).toBe(hers.conversationId);
+      expect(answer.answer).not.toMatch(/cat/i);
+      const streamed = await bob.stream({ query: 'and now?', conversationId: hers.conversationId }).final();
+      expect(streamed.conversationId).toBe(hers.conversationId);
+      expect((await bob.conversations.get(hers.conversationId)).userId).toBe('bob');
+      expect((await bob.messages.list(hers.conversationId)).items.map((m) => m.content)).not.toContain('How long do cats sleep?');
+      expect((await alice.messages.list(hers.conversationId)).items).toHaveLength(2);
+    });
+
     it("lists never include Alice's records", async () => {
-      expect((await bob.conversations.list()).items.map((c) => c.id)).not.toContain(hers.conversationId);
+      expect(new Set((await bob.conversations.list()).items.map((c) => c.userId))).toEqual(new Set(['bob']));
       expect((await bob.files.list()).items.map((f) => f.id)).not.toContain(hers.fileId);
     });
   });
@@ -122,15 +130,18 @@ describe('with API keys', () => {
   it('an admin client sees every user and acts for one', async () => {
     const all = await ops.conversations.list({ limit: 100 });
     expect(all.items.map((c) => c.id)).toContain(hers.conversationId);
-    expect((await ops.messages.list(hers.conversationId)).items).toHaveLength(2);
+    // Bob has a conversation of that id too: naming no user, the admin is asked to name one.
+    await expect(ops.messages.list(hers.conversationId)).rejects.toBeInstanceOf(ConflictError);
+    expect((await client(KEYS.ops, { user: 'alice' }).messages.list(hers.conversationId)).items).toHaveLength(2);
     expect((await ops.resume(hers.messageId).final()).status).toBe('complete');
 
     const forAlice = client(KEYS.ops, { user: 'alice' });
     const answer = await forAlice.converse({ query: 'Do cats purr?', files: ['cats.txt'], conversationId: 'sdk-ops-for-alice' });
     expect(answer.answer).toMatch(/purr/);
     expect((await alice.conversations.get('sdk-ops-for-alice')).userId).toBe('alice');
-    // Acting for Bob, Alice's conversation is out of scope.
-    await expect(client(KEYS.ops, { user: 'bob' }).conversations.get(hers.conversationId)).rejects.toBeInstanceOf(NotFoundError);
+    // Acting for Bob, the id names Bob's conversation, never Alice's.
+    expect((await client(KEYS.ops, { user: 'bob' }).conversations.get(hers.conversationId)).userId).toBe('bob');
+    await expect(client(KEYS.ops, { user: 'bob' }).conversations.get('sdk-ops-for-alice')).rejects.toBeInstanceOf(NotFoundError);
   });
 });
 

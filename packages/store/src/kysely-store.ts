@@ -29,7 +29,9 @@ export function createKyselyStore(
 ): Store {
   // The statements every conversation turn runs, compiled once (see reusableQuery).
   const hot = {
-    conversationById: reusableQuery((id: string) => db.selectFrom('conversations').selectAll().where('id', '=', id)),
+    conversationById: reusableQuery((userId: string, id: string) =>
+      db.selectFrom('conversations').selectAll().where('user_id', '=', userId).where('id', '=', id),
+    ),
     latestConversation: reusableQuery((userId: string) =>
       db
         .selectFrom('conversations')
@@ -39,16 +41,21 @@ export function createKyselyStore(
         .orderBy('id', 'desc')
         .limit(1),
     ),
-    updateConversation: reusableQuery((id: string, set: Partial<ConversationsTable>) =>
-      db.updateTable('conversations').set(set).where('id', '=', id).returningAll(),
+    updateConversation: reusableQuery((userId: string, id: string, set: Partial<ConversationsTable>) =>
+      db.updateTable('conversations').set(set).where('user_id', '=', userId).where('id', '=', id).returningAll(),
     ),
-    touchConversation: reusableQuery((id: string, set: Partial<ConversationsTable>) =>
-      db.updateTable('conversations').set(set).where('id', '=', id),
+    touchConversation: reusableQuery((userId: string, id: string, set: Partial<ConversationsTable>) =>
+      db.updateTable('conversations').set(set).where('user_id', '=', userId).where('id', '=', id),
     ),
     insertConversation: reusableQuery((row: ConversationsTable) => db.insertInto('conversations').values(row)),
     messageById: reusableQuery((id: string) => db.selectFrom('messages').selectAll().where('id', '=', id)),
-    messagesOf: reusableQuery((conversationId: string) =>
-      db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('seq', 'asc'),
+    messagesOf: reusableQuery((userId: string, conversationId: string) =>
+      db
+        .selectFrom('messages')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('conversation_id', '=', conversationId)
+        .orderBy('seq', 'asc'),
     ),
     updateMessage: reusableQuery((id: string, set: Partial<Omit<MessagesTable, 'seq'>>) =>
       db.updateTable('messages').set(set).where('id', '=', id).returningAll(),
@@ -79,9 +86,13 @@ export function createKyselyStore(
     kind,
     driver,
     conversations: {
-      async get(id) {
-        const row = await first(hot.conversationById(id));
+      async get(userId, id) {
+        const row = await first(hot.conversationById(userId, id));
         return row && toConversation(row);
+      },
+      async findById(id, limit) {
+        const rows = await db.selectFrom('conversations').selectAll().where('id', '=', id).orderBy('user_id').limit(limit).execute();
+        return rows.map(toConversation);
       },
       async list({ userId, managerId, limit, after }) {
         let q = db.selectFrom('conversations').selectAll();
@@ -92,10 +103,16 @@ export function createKyselyStore(
             eb.or([
               eb('updated_at', '<', after.updatedAt),
               eb.and([eb('updated_at', '=', after.updatedAt), eb('id', '<', after.id)]),
+              // Across users, the same id at the same time: the user breaks the tie.
+              ...(userId === undefined && after.userId !== undefined
+                ? [eb.and([eb('updated_at', '=', after.updatedAt), eb('id', '=', after.id), eb('user_id', '<', after.userId)])]
+                : []),
             ]),
           );
         }
-        const rows = await q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+        q = q.orderBy('updated_at', 'desc').orderBy('id', 'desc');
+        if (userId === undefined) q = q.orderBy('user_id', 'desc');
+        const rows = await q.limit(limit).execute();
         return rows.map(toConversation);
       },
       async latestForUser(userId) {
@@ -106,22 +123,24 @@ export function createKyselyStore(
         await db.insertInto('conversations').values(fromConversation(c)).execute();
         return c;
       },
-      async update(id, patch) {
+      async update(userId, id, patch) {
         const set: Partial<ConversationsTable> = {};
         if (patch.name !== undefined) set.name = patch.name;
         if (patch.agentId !== undefined) set.agent_id = patch.agentId;
         if (patch.upstreamId !== undefined) set.upstream_id = patch.upstreamId;
         if (patch.updatedAt !== undefined) set.updated_at = patch.updatedAt;
         // RETURNING: one statement instead of an UPDATE and a re-read (SQLite ≥ 3.35 and PostgreSQL).
-        const row = await first(Object.keys(set).length > 0 ? hot.updateConversation(id, set) : hot.conversationById(id));
+        const row = await first(
+          Object.keys(set).length > 0 ? hot.updateConversation(userId, id, set) : hot.conversationById(userId, id),
+        );
         return row && toConversation(row);
       },
-      async delete(id) {
+      async delete(userId, id) {
         return db.transaction().execute(async (trx) => {
           // Explicit rather than relying on ON DELETE CASCADE alone: a PostgreSQL schema
           // or a SQLite connection without foreign keys must behave the same.
-          await trx.deleteFrom('messages').where('conversation_id', '=', id).execute();
-          const res = await trx.deleteFrom('conversations').where('id', '=', id).executeTakeFirst();
+          await trx.deleteFrom('messages').where('user_id', '=', userId).where('conversation_id', '=', id).execute();
+          const res = await trx.deleteFrom('conversations').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
           return Number(res.numDeletedRows) > 0;
         });
       },
@@ -131,18 +150,23 @@ export function createKyselyStore(
         const row = await first(hot.messageById(id));
         return row && toMessage(row);
       },
-      async list({ conversationId, limit, afterId }) {
-        let q = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId);
+      async list({ userId, conversationId, limit, afterId }) {
+        let q = db.selectFrom('messages').selectAll().where('user_id', '=', userId).where('conversation_id', '=', conversationId);
         if (afterId !== undefined) {
           q = q.where('seq', '>', (eb) =>
-            eb.selectFrom('messages').select('seq').where('id', '=', afterId).where('conversation_id', '=', conversationId),
+            eb
+              .selectFrom('messages')
+              .select('seq')
+              .where('id', '=', afterId)
+              .where('user_id', '=', userId)
+              .where('conversation_id', '=', conversationId),
           );
         }
         const rows = await q.orderBy('seq', 'asc').limit(limit).execute();
         return rows.map(toMessage);
       },
-      async listAll(conversationId) {
-        const { rows } = await db.executeQuery(hot.messagesOf(conversationId));
+      async listAll(userId, conversationId) {
+        const { rows } = await db.executeQuery(hot.messagesOf(userId, conversationId));
         return rows.map(toMessage);
       },
       async update(id, patch) {
@@ -257,8 +281,10 @@ export function createKyselyStore(
         if ('create' in turn.conversation) {
           await trx.executeQuery(hot.insertConversation(fromConversation(turn.conversation.create)));
         } else {
-          const { id, updatedAt, name } = turn.conversation.touch;
-          await trx.executeQuery(hot.touchConversation(id, name === undefined ? { updated_at: updatedAt } : { updated_at: updatedAt, name }));
+          const { userId, id, updatedAt, name } = turn.conversation.touch;
+          await trx.executeQuery(
+            hot.touchConversation(userId, id, name === undefined ? { updated_at: updatedAt } : { updated_at: updatedAt, name }),
+          );
         }
         await trx.executeQuery(hot.insertTwoMessages(fromMessage(turn.userMessage), fromMessage(turn.assistantMessage)));
       });
@@ -309,6 +335,7 @@ function fromConversation(c: ConversationRecord): ConversationsTable {
 function toMessage(r: Selectable<MessagesTable>): MessageRecord {
   return {
     id: r.id,
+    userId: r.user_id,
     conversationId: r.conversation_id,
     role: r.role as MessageRole,
     content: r.content,
@@ -326,6 +353,7 @@ function toMessage(r: Selectable<MessagesTable>): MessageRecord {
 function fromMessage(m: MessageRecord): Omit<MessagesTable, 'seq'> {
   return {
     id: m.id,
+    user_id: m.userId,
     conversation_id: m.conversationId,
     role: m.role,
     content: m.content,

@@ -19,6 +19,8 @@ export interface ConversationsTable {
 export interface MessagesTable {
   seq: Generated<number>;
   id: string;
+  /** With conversation_id, the conversation's key (conversations are per user). */
+  user_id: string;
   conversation_id: string;
   role: string;
   content: string;

@@ -9,6 +9,10 @@ import type { SqliteDriverName } from './sqlite/sqlite-driver.ts';
 export type MessageRole = 'user' | 'assistant';
 export type MessageStatus = 'streaming' | 'complete' | 'stopped' | 'interrupted' | 'error';
 
+/**
+ * A conversation is named by its user and its id: ids are chosen by clients, so each user has
+ * ids of their own (two users may both have a conversation `conv456`, unrelated).
+ */
 export interface ConversationRecord {
   id: string;
   userId: string;
@@ -35,6 +39,8 @@ export interface Citation {
 
 export interface MessageRecord {
   id: string;
+  /** The owner of the message's conversation (with `conversationId`, the conversation's key). */
+  userId: string;
   conversationId: string;
   role: MessageRole;
   content: string;
@@ -79,6 +85,8 @@ export interface FileRecord extends Omit<FileSummary, 'hasText'> {
 export interface ConversationCursor {
   updatedAt: number;
   id: string;
+  /** Breaks ties between users' conversations of the same id and time (listing every user's). */
+  userId?: string;
 }
 
 export interface ListConversationsQuery {
@@ -90,6 +98,7 @@ export interface ListConversationsQuery {
 }
 
 export interface ListMessagesQuery {
+  userId: string;
   conversationId: string;
   limit: number;
   /** Message id after which the page starts (oldest first). */
@@ -119,27 +128,33 @@ export type NewFile = FileRecord;
 
 /** What `beginTurn` writes atomically: the conversation (created or touched) and both messages. */
 export interface BeginTurn {
-  conversation: { create: NewConversation } | { touch: { id: string; updatedAt: number; name?: string } };
+  conversation: { create: NewConversation } | { touch: { userId: string; id: string; updatedAt: number; name?: string } };
   userMessage: NewMessage;
   assistantMessage: NewMessage;
 }
 
 export interface ConversationStore {
-  get(id: string): Promise<ConversationRecord | undefined>;
+  /** The user's conversation with this id. */
+  get(userId: string, id: string): Promise<ConversationRecord | undefined>;
+  /**
+   * Conversations with this id, whoever's, at most `limit` (for callers that see every user:
+   * more than one means the id alone does not say which).
+   */
+  findById(id: string, limit: number): Promise<ConversationRecord[]>;
   list(query: ListConversationsQuery): Promise<ConversationRecord[]>;
   /** The user's most recently used conversation: the "current conversation" rule. */
   latestForUser(userId: string): Promise<ConversationRecord | undefined>;
   create(conversation: NewConversation): Promise<ConversationRecord>;
-  update(id: string, patch: ConversationPatch): Promise<ConversationRecord | undefined>;
+  update(userId: string, id: string, patch: ConversationPatch): Promise<ConversationRecord | undefined>;
   /** Deletes the conversation and its messages in one transaction. */
-  delete(id: string): Promise<boolean>;
+  delete(userId: string, id: string): Promise<boolean>;
 }
 
 export interface MessageStore {
   get(id: string): Promise<MessageRecord | undefined>;
   list(query: ListMessagesQuery): Promise<MessageRecord[]>;
   /** Every message of a conversation, oldest first (history for agents). */
-  listAll(conversationId: string): Promise<MessageRecord[]>;
+  listAll(userId: string, conversationId: string): Promise<MessageRecord[]>;
   update(id: string, patch: MessagePatch): Promise<MessageRecord | undefined>;
   /** Marks every message left `streaming` (by a process that died) as `interrupted`. */
   interruptStreaming(now: number): Promise<number>;

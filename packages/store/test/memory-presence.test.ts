@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryPresence, PresenceConflictError, PresenceLimitError, type PresenceEvent } from '../src/index.ts';
+import { createMemoryPresence, PresenceLimitError, type PresenceEvent } from '../src/index.ts';
 
 function setup(options: { timeoutMs?: number; maxPerUser?: number } = {}) {
   let clock = 1_000_000;
@@ -14,7 +14,7 @@ describe('memory presence', () => {
     const { presence, events } = setup();
     const a = presence.attach({ id: 'c1', userId: 'u', details: { kind: 'sdk', name: 'one' } });
     const b = presence.attach({ id: 'c1', userId: 'u', details: { kind: 'video' } });
-    expect(await presence.get('c1')).toMatchObject({ kind: 'sdk', name: 'one', userId: 'u', openStreams: 0, publishing: false });
+    expect(await presence.get('u', 'c1')).toMatchObject({ kind: 'sdk', name: 'one', userId: 'u', openStreams: 0, publishing: false });
     presence.attach({ id: 'c1', userId: 'u', details: { name: 'renamed' }, overwrite: true }).release();
     a.release();
     expect(presence.count()).toBe(1);
@@ -25,14 +25,22 @@ describe('memory presence', () => {
     expect(events[2]).toMatchObject({ reason: 'closed', client: { name: 'renamed' } });
   });
 
-  it('refuses another user’s id and users over their limit', () => {
+  it('keeps ids per user (two users’ clients of one id are two clients) and refuses users over their limit', async () => {
     const { presence } = setup({ maxPerUser: 2 });
-    presence.attach({ id: 'x', userId: 'alice' });
-    expect(() => presence.attach({ id: 'x', userId: 'bob' })).toThrow(PresenceConflictError);
+    const alices = presence.attach({ id: 'x', userId: 'alice', details: { name: 'alice’s' } });
+    presence.attach({ id: 'x', userId: 'bob', details: { name: 'bob’s' } });
+    expect(await presence.get('alice', 'x')).toMatchObject({ userId: 'alice', name: 'alice’s' });
+    expect(await presence.get('bob', 'x')).toMatchObject({ userId: 'bob', name: 'bob’s' });
+    expect(await presence.get('carol', 'x')).toBeUndefined();
+    expect((await presence.findById('x', 5)).map((c) => c.userId).sort()).toEqual(['alice', 'bob']);
+    expect(await presence.findById('x', 1)).toHaveLength(1);
     presence.attach({ id: 'y', userId: 'alice' });
     expect(() => presence.attach({ id: 'z', userId: 'alice' })).toThrow(PresenceLimitError);
     presence.attach({ id: 'z', userId: 'bob' });
-    expect(presence.count()).toBe(3);
+    expect(presence.count()).toBe(4);
+    alices.release();
+    expect(await presence.get('alice', 'x')).toBeUndefined();
+    expect(await presence.get('bob', 'x')).toMatchObject({ name: 'bob’s' });
   });
 
   it('times out silent clients within the timeout of their last sign of life, aborting their leases', async () => {
@@ -41,27 +49,28 @@ describe('memory presence', () => {
     presence.attach({ id: 'chatty', userId: 'u' });
     for (let t = 0; t < 5; t++) {
       advance(250);
-      presence.touch('chatty');
+      presence.touch('u', 'chatty');
       presence.sweep();
     }
     // 1250 ms of silence ≥ 80% of the timeout: gone; the one that heartbeats is not.
     expect((await presence.list()).map((c) => c.id)).toEqual(['chatty']);
     expect(lease.signal.aborted).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'left', reason: 'timeout', client: { id: 'quiet' } });
-    expect(presence.touch('quiet')).toBe(false);
+    expect(presence.touch('u', 'quiet')).toBe(false);
   });
 
   it('tracks streams and publishing, lists per user, and empties on close', async () => {
     const { presence, events } = setup();
     const lease = presence.attach({ id: 'p', userId: 'alice' });
     presence.attach({ id: 'q', userId: 'bob' });
-    presence.adjustStreams('p', 1);
-    presence.adjustStreams('p', 1);
-    presence.adjustStreams('p', -1);
-    presence.setPublishing('p', true);
-    presence.setPublishing('p', true);
-    presence.adjustStreams('unknown', 1);
-    expect(await presence.get('p')).toMatchObject({ openStreams: 1, publishing: true });
+    presence.adjustStreams('alice', 'p', 1);
+    presence.adjustStreams('alice', 'p', 1);
+    presence.adjustStreams('alice', 'p', -1);
+    presence.setPublishing('alice', 'p', true);
+    presence.setPublishing('alice', 'p', true);
+    presence.adjustStreams('alice', 'unknown', 1);
+    presence.adjustStreams('bob', 'p', 1);
+    expect(await presence.get('alice', 'p')).toMatchObject({ openStreams: 1, publishing: true });
     expect(presence.publishingCount()).toBe(1);
     expect((await presence.list('bob')).map((c) => c.id)).toEqual(['q']);
     presence.close();

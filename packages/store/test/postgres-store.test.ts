@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import { openPostgresStore, openStore, type MessageRecord, type Store } from '../src/index.ts';
+import { postgresColumnTypes } from '../src/migrations.ts';
+import { runMigrationContract } from './migration-contract.ts';
 import { runStoreContract } from './store-contract.ts';
 
 const url = process.env.TEST_DATABASE_URL;
@@ -54,12 +57,42 @@ describe.skipIf(!url)('PostgreSQL store', () => {
 
   runStoreContract('postgres', openIsolated);
 
+  describe('postgres migrations', () => {
+    runMigrationContract('postgres', async () => {
+      const schema = freshSchema();
+      await admin!.query(`create schema "${schema}"`);
+      const db = new Kysely<unknown>({
+        dialect: new PostgresDialect({
+          pool: new Pool({ connectionString, max: 1 }),
+          onCreateConnection: async (c) => {
+            await c.executeQuery(CompiledQuery.raw(`set search_path to "${schema}"`));
+          },
+        }),
+      });
+      return {
+        db,
+        types: postgresColumnTypes,
+        close: () => db.destroy(),
+        async openStore() {
+          const store = await openPostgresStore({ connectionString, schema });
+          return {
+            ...store,
+            async close() {
+              await store.close();
+              await dropSchema(schema);
+            },
+          };
+        },
+      };
+    });
+  });
+
   describe('postgres specifics', () => {
     const conversation = (id: string) => ({
       id, userId: 'u', agentId: 'local', name: 'n', managerId: null, upstreamId: null, createdAt: 1, updatedAt: 1,
     });
     const message = (conversationId: string, role: MessageRecord['role'], content: string): MessageRecord => ({
-      id: randomUUID(), conversationId, role, content, fileIds: [], status: 'complete', usage: null, citations: [],
+      id: randomUUID(), userId: 'u', conversationId, role, content, fileIds: [], status: 'complete', usage: null, citations: [],
       error: null, lastEventId: 0, createdAt: 1, updatedAt: 1,
     });
 
@@ -69,7 +102,7 @@ describe.skipIf(!url)('PostgreSQL store', () => {
       await a.conversations.create(conversation('x'));
       await a.close();
       const b = await openPostgresStore({ connectionString, schema });
-      expect((await b.conversations.get('x'))?.name).toBe('n');
+      expect((await b.conversations.get('u', 'x'))?.name).toBe('n');
       await b.close();
 
       const tables = await admin!.query<{ table_name: string }>(
@@ -85,6 +118,7 @@ describe.skipIf(!url)('PostgreSQL store', () => {
         { name: '0002_files_owner_content_unique' },
         { name: '0003_conversations_manager_partial' },
         { name: '0004_file_texts' },
+        { name: '0005_conversations_per_user' },
       ]);
       await dropSchema(schema);
     });
@@ -98,7 +132,7 @@ describe.skipIf(!url)('PostgreSQL store', () => {
       try {
         const c = conversation(randomUUID());
         await a.conversations.create(c);
-        expect(await b.conversations.get(c.id)).toEqual(c);
+        expect(await b.conversations.get('u', c.id)).toEqual(c);
 
         const turns = Array.from({ length: 20 }, (_, i) => ({
           store: i % 2 === 0 ? a : b,
@@ -109,15 +143,15 @@ describe.skipIf(!url)('PostgreSQL store', () => {
         await Promise.all(
           turns.map((t) =>
             t.store.beginTurn({
-              conversation: { touch: { id: c.id, updatedAt: t.updatedAt } },
+              conversation: { touch: { userId: 'u', id: c.id, updatedAt: t.updatedAt } },
               userMessage: t.user,
               assistantMessage: t.assistant,
             }),
           ),
         );
 
-        const fromA = await a.messages.listAll(c.id);
-        const fromB = await b.messages.listAll(c.id);
+        const fromA = await a.messages.listAll('u', c.id);
+        const fromB = await b.messages.listAll('u', c.id);
         expect(fromA).toHaveLength(40);
         expect(fromB).toEqual(fromA);
         // Each turn's two messages stay adjacent, the question first.
@@ -136,8 +170,8 @@ describe.skipIf(!url)('PostgreSQL store', () => {
         );
         expect(Object.keys((await a.files.get(f.id))?.upstreamIds ?? {})).toHaveLength(10);
 
-        expect(await b.conversations.delete(c.id)).toBe(true);
-        expect(await a.messages.listAll(c.id)).toEqual([]);
+        expect(await b.conversations.delete('u', c.id)).toBe(true);
+        expect(await a.messages.listAll('u', c.id)).toEqual([]);
       } finally {
         await a.close();
         await b.close();

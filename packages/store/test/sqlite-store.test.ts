@@ -2,7 +2,10 @@ import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { loadSqliteDriver, openSqliteStore, openStore, SQLITE_DRIVERS, type SqliteDriverName } from '../src/index.ts';
+import { sqliteColumnTypes } from '../src/migrations.ts';
+import { runMigrationContract } from './migration-contract.ts';
 import { runStoreContract } from './store-contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'colloquy-store-'));
@@ -38,6 +41,13 @@ for (const driver of SQLITE_DRIVERS) {
   describe.skipIf(missing !== undefined)(`SQLite store on ${driver}`, () => {
     runStoreContract(`sqlite file (${driver})`, () => openSqliteStore({ filename: freshFile(), driver }));
 
+    runMigrationContract(`sqlite (${driver})`, async () => {
+      const filename = freshFile();
+      const sqlite = (await loadSqliteDriver(driver)).open(filename);
+      const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite as unknown as SqliteDatabase }) });
+      return { db, types: sqliteColumnTypes, close: () => db.destroy(), openStore: () => openSqliteStore({ filename, driver }) };
+    });
+
     it('names its driver', async () => {
       const store = await openSqliteStore({ filename: freshFile(), driver });
       expect([store.kind, store.driver]).toEqual(['sqlite', driver]);
@@ -52,7 +62,7 @@ for (const driver of SQLITE_DRIVERS) {
       });
       await a.close();
       const b = await openSqliteStore({ filename, driver });
-      expect((await b.conversations.get('x'))?.name).toBe('n');
+      expect((await b.conversations.get('u', 'x'))?.name).toBe('n');
       await b.close();
     });
 
@@ -82,7 +92,7 @@ describe.skipIf(!bothLoad)('the two drivers share one file format', () => {
     await first.conversations.create(conversation('a', 'by better-sqlite3'));
     await first.close();
     const second = await openSqliteStore({ filename, driver: 'libsql' });
-    expect((await second.conversations.get('a'))?.name).toBe('by better-sqlite3');
+    expect((await second.conversations.get('u', 'a'))?.name).toBe('by better-sqlite3');
     await second.conversations.create(conversation('b', 'by libsql'));
     await second.close();
     const third = await openSqliteStore({ filename, driver: 'better-sqlite3' });
@@ -97,7 +107,9 @@ describe('openStore with a SQLite URL', () => {
     expect(store.driver).toBe('libsql');
     await store.close();
   });
+});
 
+describe('damaged and vanished SQLite files', () => {
   it('refuses to open a file with damaged pages (PRAGMA quick_check), naming it', async () => {
     const filename = join(dir, 'damaged.sqlite');
     const a = await openSqliteStore({ filename });

@@ -26,6 +26,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     });
     const message = (conversationId: string, over: Partial<MessageRecord> = {}): MessageRecord => ({
       id: randomUUID(),
+      userId: 'alice',
       conversationId,
       role: 'user',
       content: 'hi',
@@ -59,16 +60,16 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       const user = message(c.id);
       const assistant = message(c.id, { role: 'assistant', status: 'streaming', content: '' });
       await store.beginTurn({ conversation: { create: c }, userMessage: user, assistantMessage: assistant });
-      expect(await store.conversations.get(c.id)).toEqual(c);
-      expect((await store.messages.listAll(c.id)).map((m) => m.id)).toEqual([user.id, assistant.id]);
+      expect(await store.conversations.get('alice', c.id)).toEqual(c);
+      expect((await store.messages.listAll('alice', c.id)).map((m) => m.id)).toEqual([user.id, assistant.id]);
 
-      const renamed = await store.conversations.update(c.id, { name: 'renamed', updatedAt: 2_000, upstreamId: 'up-1' });
+      const renamed = await store.conversations.update('alice', c.id, { name: 'renamed', updatedAt: 2_000, upstreamId: 'up-1' });
       expect(renamed).toMatchObject({ name: 'renamed', updatedAt: 2_000, upstreamId: 'up-1' });
 
-      expect(await store.conversations.delete(c.id)).toBe(true);
-      expect(await store.conversations.get(c.id)).toBeUndefined();
+      expect(await store.conversations.delete('alice', c.id)).toBe(true);
+      expect(await store.conversations.get('alice', c.id)).toBeUndefined();
       expect(await store.messages.get(user.id)).toBeUndefined();
-      expect(await store.conversations.delete(c.id)).toBe(false);
+      expect(await store.conversations.delete('alice', c.id)).toBe(false);
     });
 
     it('beginTurn is atomic: a failing message insert leaves no conversation behind', async () => {
@@ -77,7 +78,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       await expect(
         store.beginTurn({ conversation: { create: c }, userMessage: m, assistantMessage: { ...m } }),
       ).rejects.toThrow();
-      expect(await store.conversations.get(c.id)).toBeUndefined();
+      expect(await store.conversations.get('alice', c.id)).toBeUndefined();
       expect(await store.messages.get(m.id)).toBeUndefined();
     });
 
@@ -86,9 +87,9 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       await store.beginTurn({ conversation: { create: c }, userMessage: message(c.id), assistantMessage: message(c.id, { role: 'assistant' }) });
       const u2 = message(c.id, { createdAt: 900 });
       const a2 = message(c.id, { role: 'assistant', createdAt: 900 });
-      await store.beginTurn({ conversation: { touch: { id: c.id, updatedAt: 5_000 } }, userMessage: u2, assistantMessage: a2 });
-      expect((await store.conversations.get(c.id))?.updatedAt).toBe(5_000);
-      const all = await store.messages.listAll(c.id);
+      await store.beginTurn({ conversation: { touch: { userId: 'alice', id: c.id, updatedAt: 5_000 } }, userMessage: u2, assistantMessage: a2 });
+      expect((await store.conversations.get('alice', c.id))?.updatedAt).toBe(5_000);
+      const all = await store.messages.listAll('alice', c.id);
       expect(all.slice(2).map((m) => m.id)).toEqual([u2.id, a2.id]);
     });
 
@@ -128,12 +129,12 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       for (let i = 0; i < 3; i++) {
         const u = message(c.id, { content: `q${i}` });
         const a = message(c.id, { role: 'assistant', content: '', status: 'streaming' });
-        await store.beginTurn({ conversation: { touch: { id: c.id, updatedAt: 2_000 + i } }, userMessage: u, assistantMessage: a });
+        await store.beginTurn({ conversation: { touch: { userId: 'alice', id: c.id, updatedAt: 2_000 + i } }, userMessage: u, assistantMessage: a });
         made.push(u, a);
       }
-      const first = await store.messages.list({ conversationId: c.id, limit: 4 });
+      const first = await store.messages.list({ userId: 'alice', conversationId: c.id, limit: 4 });
       expect(first.map((m) => m.id)).toEqual(made.slice(0, 4).map((m) => m.id));
-      const second = await store.messages.list({ conversationId: c.id, limit: 4, afterId: first.at(-1)?.id });
+      const second = await store.messages.list({ userId: 'alice', conversationId: c.id, limit: 4, afterId: first.at(-1)?.id });
       expect(second.map((m) => m.id)).toEqual(made.slice(4).map((m) => m.id));
 
       const target = made[1] as MessageRecord;
@@ -173,10 +174,10 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       // A conversation with a manager and one without: null and a value in the same slot.
       const managed = conversation({ managerId: 'm-1' });
       await store.beginTurn({ conversation: { create: managed }, userMessage: message(managed.id), assistantMessage: message(managed.id, { role: 'assistant' }) });
-      expect((await store.conversations.get(managed.id))?.managerId).toBe('m-1');
-      expect((await store.conversations.get(c.id))?.managerId).toBeNull();
-      expect(await store.conversations.update(c.id, { name: 'renamed' })).toMatchObject({ name: 'renamed', managerId: null });
-      expect(await store.conversations.update(c.id, { upstreamId: 'up-1', updatedAt: 4_004 })).toMatchObject({ name: 'renamed', upstreamId: 'up-1', updatedAt: 4_004 });
+      expect((await store.conversations.get('alice', managed.id))?.managerId).toBe('m-1');
+      expect((await store.conversations.get('alice', c.id))?.managerId).toBeNull();
+      expect(await store.conversations.update('alice', c.id, { name: 'renamed' })).toMatchObject({ name: 'renamed', managerId: null });
+      expect(await store.conversations.update('alice', c.id, { upstreamId: 'up-1', updatedAt: 4_004 })).toMatchObject({ name: 'renamed', upstreamId: 'up-1', updatedAt: 4_004 });
     });
 
     it('marks messages left streaming as interrupted, keeping their text', async () => {
@@ -192,12 +193,12 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       const c = conversation({ managerId: 'm' });
       const u = message(c.id, { usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 } });
       await store.beginTurn({ conversation: { create: c }, userMessage: u, assistantMessage: message(c.id, { role: 'assistant' }) });
-      expect(await store.conversations.update(c.id, {})).toEqual(c);
+      expect(await store.conversations.update('alice', c.id, {})).toEqual(c);
       expect(await store.messages.update(u.id, {})).toEqual(u);
-      expect(await store.conversations.update('missing', {})).toBeUndefined();
-      expect(await store.conversations.update('missing', { name: 'x' })).toBeUndefined();
+      expect(await store.conversations.update('alice', 'missing', {})).toBeUndefined();
+      expect(await store.conversations.update('alice', 'missing', { name: 'x' })).toBeUndefined();
       expect(await store.messages.update('missing', { content: 'x' })).toBeUndefined();
-      expect(await store.messages.list({ conversationId: c.id, limit: 10, afterId: 'missing' })).toEqual([]);
+      expect(await store.messages.list({ userId: 'alice', conversationId: c.id, limit: 10, afterId: 'missing' })).toEqual([]);
     });
 
     it('keeps epoch-ms timestamps and large sizes exact, as numbers', async () => {
@@ -205,7 +206,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       const c = conversation({ createdAt: now, updatedAt: now + 1 });
       const a = message(c.id, { role: 'assistant', status: 'streaming', lastEventId: 3_000_000_000, createdAt: now, updatedAt: now });
       await store.beginTurn({ conversation: { create: c }, userMessage: message(c.id, { createdAt: now, updatedAt: now }), assistantMessage: a });
-      expect(await store.conversations.get(c.id)).toEqual(c);
+      expect(await store.conversations.get('alice', c.id)).toEqual(c);
       expect(await store.messages.get(a.id)).toEqual(a);
       expect(await store.conversations.list({ limit: 1, after: { updatedAt: now + 2, id: '' } })).toEqual([c]);
 
@@ -247,6 +248,69 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         if (page.length < 3) break;
       }
       expect(files).toEqual(expected);
+    });
+
+    it('keeps conversation ids per user: the same id of two users names two conversations', async () => {
+      const a = conversation({ id: 'shared', userId: 'alice', updatedAt: 5_000 });
+      const b = conversation({ id: 'shared', userId: 'bob', name: 'bob’s', updatedAt: 5_000 });
+      const aq = message('shared', { content: 'alice asks' });
+      const bq = message('shared', { userId: 'bob', content: 'bob asks' });
+      await store.beginTurn({ conversation: { create: a }, userMessage: aq, assistantMessage: message('shared', { role: 'assistant' }) });
+      await store.beginTurn({
+        conversation: { create: b },
+        userMessage: bq,
+        assistantMessage: message('shared', { userId: 'bob', role: 'assistant' }),
+      });
+      expect(await store.conversations.get('alice', 'shared')).toEqual(a);
+      expect(await store.conversations.get('bob', 'shared')).toEqual(b);
+      expect(await store.conversations.get('carol', 'shared')).toBeUndefined();
+      expect((await store.conversations.findById('shared', 5)).map((c) => c.userId)).toEqual(['alice', 'bob']);
+      expect(await store.conversations.findById('shared', 1)).toHaveLength(1);
+      expect(await store.conversations.findById('nobody-has-it', 5)).toEqual([]);
+      expect((await store.messages.listAll('bob', 'shared')).map((m) => m.content)).toEqual(['bob asks', 'hi']);
+      expect(await store.messages.get(bq.id)).toMatchObject({ userId: 'bob', conversationId: 'shared' });
+      expect((await store.messages.list({ userId: 'alice', conversationId: 'shared', limit: 10 })).map((m) => m.id)[0]).toBe(aq.id);
+
+      // Listing every user's: same id, same time — both, one per page, the user breaking the tie.
+      const first = await store.conversations.list({ limit: 1 });
+      const last = first[0]!;
+      const second = await store.conversations.list({ limit: 1, after: { updatedAt: last.updatedAt, id: last.id, userId: last.userId } });
+      expect([...first, ...second].map((c) => c.userId).sort()).toEqual(['alice', 'bob']);
+
+      expect(await store.conversations.update('bob', 'shared', { name: 'renamed' })).toMatchObject({ userId: 'bob', name: 'renamed' });
+      expect((await store.conversations.get('alice', 'shared'))?.name).toBe('hello');
+      await store.beginTurn({
+        conversation: { touch: { userId: 'alice', id: 'shared', updatedAt: 6_000 } },
+        userMessage: message('shared', { content: 'again' }),
+        assistantMessage: message('shared', { role: 'assistant' }),
+      });
+      expect((await store.conversations.get('bob', 'shared'))?.updatedAt).toBe(5_000);
+      expect(await store.conversations.delete('alice', 'shared')).toBe(true);
+      expect(await store.conversations.get('bob', 'shared')).toMatchObject({ name: 'renamed' });
+      expect(await store.messages.listAll('bob', 'shared')).toHaveLength(2);
+      expect(await store.messages.listAll('alice', 'shared')).toEqual([]);
+      expect(await store.messages.get(aq.id)).toBeUndefined();
+    });
+
+    it('lists files without their text (hasText), and reads the text only where asked', async () => {
+      const withText = file({ origin: 'a.txt', text: 'words '.repeat(1000) });
+      const without = file({ origin: 'b.bin', sha256: 'bin', text: '' });
+      await store.files.insertMany([withText, without]);
+      const listed = await store.files.list({ userId: 'alice', limit: 10 });
+      expect(listed.map((f) => [f.origin, f.hasText, 'text' in f])).toEqual(
+        expect.arrayContaining([
+          ['a.txt', true, false],
+          ['b.bin', false, false],
+        ]),
+      );
+      expect(await store.files.getSummary(withText.id)).toMatchObject({ id: withText.id, hasText: true });
+      expect((await store.files.getSummary(withText.id)) as object).not.toHaveProperty('text');
+      expect((await store.files.get(withText.id))?.text).toBe(withText.text);
+      expect((await store.files.get(without.id))?.text).toBe('');
+      expect((await store.files.findByOrigin('a.txt', 'alice'))?.text).toBe(withText.text);
+      expect(await store.files.findByOwnerAndContent('alice', 'abc', 'a.txt')).toMatchObject({ hasText: true });
+      expect(await store.files.delete(withText.id)).toBe(true);
+      expect(await store.files.get(withText.id)).toBeUndefined();
     });
 
     it('stores files in batches, all or nothing, and finds them by origin and content', async () => {

@@ -10,6 +10,7 @@ import {
   type RequestInfo,
   type Services,
 } from '@colloquy/api';
+import type { ClientRecord } from '@colloquy/store';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from '../security/auth.ts';
 import { rateBucket, type AccessControl } from '../security/index.ts';
@@ -114,6 +115,25 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
     return { principal: match?.principal, bucket };
   };
 
+  /**
+   * The client a viewer means by its id. Client ids are per user: a viewer confined to a user
+   * (a user key, or naming a user) watches that user's client, and another user's client of the
+   * same id does not exist for it. A viewer that sees every user (an admin key, or open mode,
+   * naming no user) watches the one client with that id; 409 when several users have one.
+   */
+  const watchedClient = async (scope: string | undefined, clientId: string): Promise<ClientRecord> => {
+    let found: ClientRecord[];
+    if (scope === undefined) found = await services.presence.findById(clientId, 2);
+    else {
+      const own = await services.presence.get(scope, clientId);
+      found = own ? [own] : [];
+    }
+    if (found.length > 1) throw new UpgradeError(409, `client id ${clientId} is used by several users; name the user (user=)`);
+    const [target] = found;
+    if (!target) throw new UpgradeError(404, 'no such client');
+    return target;
+  };
+
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== LIVE_SOCKET_PATH) throw new UpgradeError(404, 'no WebSocket endpoint here');
@@ -140,19 +160,17 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
         userId: actor.owner,
         details: { kind: 'video', ip: ctx.request.ip ?? null, userAgent: ctx.request.userAgent ?? null },
       });
-      publishers.handleUpgrade(req, socket, head, (ws: WebSocket) => hub.publish(ws, id, lease));
+      publishers.handleUpgrade(req, socket, head, (ws: WebSocket) => hub.publish(ws, lease));
       // The socket may have failed the handshake: the lease must not outlive it.
       socket.once('close', () => lease.release());
       return;
     }
     if (role === 'watch') {
       if (clientId === undefined) throw new UpgradeError(400, 'clientId is required to watch');
-      // Another user's client is answered as if it did not exist.
-      const target = await services.presence.get(clientId);
-      if (!target || (actor.scope !== undefined && target.userId !== actor.scope)) throw new UpgradeError(404, 'no such client');
+      const target = await watchedClient(actor.scope, clientId);
       viewers.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         try {
-          hub.watch(ws, clientId);
+          hub.watch(ws, target.userId, clientId);
         } catch (err) {
           ws.close(1013, err instanceof ViewerLimitError ? err.message : 'refused');
         }

@@ -66,8 +66,11 @@ interface Publisher {
   refilledAt: number;
 }
 
+/** One client's video: the client is its user's `clientId` (client ids are per user). */
 interface Channel {
-  id: string;
+  key: string;
+  userId: string;
+  clientId: string;
   publisher: Publisher | undefined;
   latest: Buffer | undefined;
   seq: number;
@@ -79,14 +82,17 @@ export class ViewerLimitError extends Error {
 }
 
 export interface VideoHub {
-  /** Takes over a publisher's socket (its presence lease is released when it closes). */
-  publish(ws: WebSocket, clientId: string, lease: PresenceLease): void;
+  /** Takes over a publisher's socket for the lease's client (the lease is released when it closes). */
+  publish(ws: WebSocket, lease: PresenceLease): void;
   /** Takes over a viewer's socket; throws ViewerLimitError when the publisher has too many. */
-  watch(ws: WebSocket, clientId: string): void;
+  watch(ws: WebSocket, userId: string, clientId: string): void;
   stats(): VideoStats;
   /** Closes every socket (1001) and stops pinging. */
   close(): void;
 }
+
+/** User ids have no control characters: NUL separates the two parts of a channel's key. */
+const channelKey = (userId: string, clientId: string): string => `${userId}\u0000${clientId}`;
 
 export function createVideoHub(options: VideoHubOptions): VideoHub {
   const channels = new Map<string, Channel>();
@@ -101,16 +107,17 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
   };
   const burst = Math.max(2, Math.ceil(options.maxFps / 5));
 
-  const channelOf = (id: string): Channel => {
-    let channel = channels.get(id);
+  const channelOf = (userId: string, clientId: string): Channel => {
+    const key = channelKey(userId, clientId);
+    let channel = channels.get(key);
     if (!channel) {
-      channel = { id, publisher: undefined, latest: undefined, seq: 0, viewers: new Set() };
-      channels.set(id, channel);
+      channel = { key, userId, clientId, publisher: undefined, latest: undefined, seq: 0, viewers: new Set() };
+      channels.set(key, channel);
     }
     return channel;
   };
   const forget = (channel: Channel) => {
-    if (!channel.publisher && channel.viewers.size === 0 && channels.get(channel.id) === channel) channels.delete(channel.id);
+    if (!channel.publisher && channel.viewers.size === 0 && channels.get(channel.key) === channel) channels.delete(channel.key);
   };
 
   const sendJson = (ws: WebSocket, message: object) => {
@@ -155,7 +162,7 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
     channel.latest = undefined;
     stats.publishers -= 1;
     for (const viewer of channel.viewers) sendJson(viewer.ws, { type: 'ended' });
-    options.presence.setPublishing(channel.id, false);
+    options.presence.setPublishing(channel.userId, channel.clientId, false);
     // The last lease going removes the client (its viewers are then closed, see below).
     publisher.lease.release();
     forget(channel);
@@ -181,7 +188,7 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
     stampFrame(data, channel.seq, now);
     channel.latest = data;
     stats.framesIn += 1;
-    options.presence.touch(channel.id);
+    options.presence.touch(channel.userId, channel.clientId);
     for (const viewer of channel.viewers) offer(viewer, data);
   };
 
@@ -197,15 +204,16 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
   // A watched client that leaves (and publishes nothing here) ends its viewers' sessions.
   const unwatch = options.presence.watch((event) => {
     if (event.type !== 'left') return;
-    const channel = channels.get(event.client.id);
+    const channel = channels.get(channelKey(event.client.userId, event.client.id));
     if (!channel) return;
     if (channel.publisher) channel.publisher.ws.close(CLOSE.goingAway, 'client left');
     for (const viewer of channel.viewers) viewer.ws.close(CLOSE.clientLeft, 'client left');
   });
 
   return {
-    publish(ws, clientId, lease) {
-      const channel = channelOf(clientId);
+    publish(ws, lease) {
+      const { userId, clientId } = lease;
+      const channel = channelOf(userId, clientId);
       const previous = channel.publisher;
       if (previous) {
         endPublication(channel, previous);
@@ -217,8 +225,8 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
       stats.publishers += 1;
       track(ws);
       // A publisher that sends nothing for a while (a paused camera) stays connected while it answers pings.
-      ws.on('pong', () => options.presence.touch(clientId));
-      options.presence.setPublishing(clientId, true);
+      ws.on('pong', () => options.presence.touch(userId, clientId));
+      options.presence.setPublishing(userId, clientId, true);
       lease.signal.addEventListener('abort', () => ws.close(CLOSE.goingAway, 'client timed out'), { once: true });
       ws.on('message', (data, isBinary) => {
         // Publishers send frames only: anything else is refused as the README says (1007).
@@ -237,8 +245,8 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
       for (const viewer of channel.viewers) sendJson(viewer.ws, { type: 'publishing' });
     },
 
-    watch(ws, clientId) {
-      const channel = channelOf(clientId);
+    watch(ws, userId, clientId) {
+      const channel = channelOf(userId, clientId);
       if (channel.viewers.size >= options.maxViewersPerPublisher) {
         forget(channel);
         throw new ViewerLimitError(`at most ${options.maxViewersPerPublisher} viewers per publisher`);

@@ -68,9 +68,9 @@ export async function trpcQuery(url: string, path: string, input: unknown): Prom
   return (res.body as Json).result.data;
 }
 
-/** The stored messages of a conversation (oldest first), read through tRPC. */
-export async function storedMessages(url: string, conversationId: string): Promise<Json[]> {
-  return (await trpcQuery(url, 'messages.list', { conversationId, limit: 100 })).items;
+/** The stored messages of a conversation (oldest first), read through tRPC (ids are per user: name it when several have one). */
+export async function storedMessages(url: string, conversationId: string, user?: string): Promise<Json[]> {
+  return (await trpcQuery(url, 'messages.list', { conversationId, limit: 100, ...(user ? { user } : {}) })).items;
 }
 
 /** Every stored file record (all users), read through tRPC. */

@@ -9,9 +9,9 @@ export async function countOpenStream<T>(ctx: Context, owner: string, stream: As
   const clientId = ctx.request.clientId;
   if (!clientId) return stream;
   const { presence } = ctx.services;
-  const record = await presence.get(clientId);
-  if (!record || record.userId !== owner) return stream;
-  return new CountedStream(stream[Symbol.asyncIterator](), presence, clientId);
+  const record = await presence.get(owner, clientId);
+  if (!record) return stream;
+  return new CountedStream(stream[Symbol.asyncIterator](), presence, owner, clientId);
 }
 
 /**
@@ -22,13 +22,15 @@ export async function countOpenStream<T>(ctx: Context, owner: string, stream: As
 class CountedStream<T> implements AsyncIterableIterator<T> {
   readonly #source: AsyncIterator<T>;
   readonly #presence: PresenceRegistry;
+  readonly #userId: string;
   readonly #clientId: string;
   /** Not read yet, counted, or done (uncounted, or never read). */
   #state: 'new' | 'counted' | 'done' = 'new';
 
-  constructor(source: AsyncIterator<T>, presence: PresenceRegistry, clientId: string) {
+  constructor(source: AsyncIterator<T>, presence: PresenceRegistry, userId: string, clientId: string) {
     this.#source = source;
     this.#presence = presence;
+    this.#userId = userId;
     this.#clientId = clientId;
   }
 
@@ -36,7 +38,7 @@ class CountedStream<T> implements AsyncIterableIterator<T> {
     if (this.#state === 'done') return Promise.resolve({ value: undefined, done: true });
     if (this.#state === 'new') {
       this.#state = 'counted';
-      this.#presence.adjustStreams(this.#clientId, 1);
+      this.#presence.adjustStreams(this.#userId, this.#clientId, 1);
     }
     return this.#source.next().then(
       (result) => {
@@ -77,6 +79,6 @@ class CountedStream<T> implements AsyncIterableIterator<T> {
   #uncount(): void {
     if (this.#state !== 'counted') return;
     this.#state = 'done';
-    this.#presence.adjustStreams(this.#clientId, -1);
+    this.#presence.adjustStreams(this.#userId, this.#clientId, -1);
   }
 }

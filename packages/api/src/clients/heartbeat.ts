@@ -8,7 +8,8 @@ import { heartbeatInput } from './clients.types.ts';
 export const heartbeat = publicProcedure.input(heartbeatInput).mutation(async ({ ctx, input }) => {
   const actor = resolveActor(ctx, input.user);
   const { presence } = ctx.services;
-  const record = await presence.get(input.clientId);
-  if (!record || record.userId !== actor.owner || !presence.touch(input.clientId)) throw notFound('client');
+  // Client ids are per user: this names the caller's own client of that id, or none.
+  const record = await presence.get(actor.owner, input.clientId);
+  if (!record || !presence.touch(actor.owner, input.clientId)) throw notFound('client');
   return { clientId: record.id, lastSeen: toIso(Date.now()) };
 });

@@ -9,7 +9,7 @@ export const deleteConversation = publicProcedure
   .input(conversationByIdInput)
   .output(deleteConversationOutput)
   .mutation(async ({ ctx, input }) => {
-    await findVisibleConversation(ctx, resolveActor(ctx, input.user), input.id);
-    if (!(await ctx.services.store.conversations.delete(input.id))) throw notFound('Conversation');
+    const conversation = await findVisibleConversation(ctx, resolveActor(ctx, input.user), input.id);
+    if (!(await ctx.services.store.conversations.delete(conversation.userId, conversation.id))) throw notFound('Conversation');
     return { id: input.id, deleted: true as const };
   });

@@ -1,10 +1,11 @@
 import type { ConversationRecord } from '@colloquy/store';
-import { isVisible, type Actor, type Context } from '../context.ts';
+import type { Actor, Context } from '../context.ts';
 import { notFound } from '../errors/app-error.ts';
+import { lookupConversation } from '../services/conversation-lookup.ts';
 
-/** The conversation if the actor may see it; otherwise the same 404 as a missing one. */
+/** The conversation the actor means by `id` (see lookupConversation); a 404 when there is none. */
 export async function findVisibleConversation(ctx: Context, actor: Actor, id: string): Promise<ConversationRecord> {
-  const conversation = await ctx.services.store.conversations.get(id);
-  if (!conversation || !isVisible(actor, conversation.userId)) throw notFound('Conversation');
+  const conversation = await lookupConversation(ctx.services.store, actor, id);
+  if (!conversation) throw notFound('Conversation');
   return conversation;
 }

@@ -2,6 +2,7 @@ import { resolveActor } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
 import { decodeConversationCursor, encodeCursor } from '../schemas/cursor.ts';
 import { presentConversation } from '../schemas/presenters.ts';
+import { lookupConversation } from '../services/conversation-lookup.ts';
 import { publicProcedure } from '../trpc.ts';
 import { listConversationsInput, listConversationsOutput } from './list.types.ts';
 
@@ -13,11 +14,9 @@ export const listConversations = publicProcedure
     const { store } = ctx.services;
     let after = input.cursor === undefined ? undefined : decodeConversationCursor(input.cursor);
     if (!after && input.lastId !== undefined) {
-      const last = await store.conversations.get(input.lastId);
-      if (!last || (actor.scope !== undefined && last.userId !== actor.scope)) {
-        throw new AppError('BAD_REQUEST', `Unknown last_id: ${input.lastId}`);
-      }
-      after = { updatedAt: last.updatedAt, id: last.id };
+      const last = await lookupConversation(store, actor, input.lastId);
+      if (!last) throw new AppError('BAD_REQUEST', `Unknown last_id: ${input.lastId}`);
+      after = { updatedAt: last.updatedAt, id: last.id, userId: last.userId };
     }
     // One extra row tells whether another page exists without a COUNT.
     const rows = await store.conversations.list({
@@ -30,6 +29,6 @@ export const listConversations = publicProcedure
     const last = items.at(-1);
     return {
       items: items.map(presentConversation),
-      nextCursor: rows.length > input.limit && last ? encodeCursor({ updatedAt: last.updatedAt, id: last.id }) : null,
+      nextCursor: rows.length > input.limit && last ? encodeCursor({ updatedAt: last.updatedAt, id: last.id, userId: last.userId }) : null,
     };
   });

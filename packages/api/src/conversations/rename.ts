@@ -10,8 +10,11 @@ export const renameConversation = publicProcedure
   .input(renameConversationInput)
   .output(conversationSchema)
   .mutation(async ({ ctx, input }) => {
-    await findVisibleConversation(ctx, resolveActor(ctx, input.user), input.id);
-    const updated = await ctx.services.store.conversations.update(input.id, { name: input.name, updatedAt: Date.now() });
+    const conversation = await findVisibleConversation(ctx, resolveActor(ctx, input.user), input.id);
+    const updated = await ctx.services.store.conversations.update(conversation.userId, conversation.id, {
+      name: input.name,
+      updatedAt: Date.now(),
+    });
     if (!updated) throw notFound('Conversation');
     return presentConversation(updated);
   });

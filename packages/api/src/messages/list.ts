@@ -10,9 +10,10 @@ export const listMessages = publicProcedure
   .input(listMessagesInput)
   .output(listMessagesOutput)
   .query(async ({ ctx, input }) => {
-    await findVisibleConversation(ctx, resolveActor(ctx, input.user), input.conversationId);
+    const conversation = await findVisibleConversation(ctx, resolveActor(ctx, input.user), input.conversationId);
     const rows = await ctx.services.store.messages.list({
-      conversationId: input.conversationId,
+      userId: conversation.userId,
+      conversationId: conversation.id,
       limit: input.limit + 1,
       afterId: input.cursor === undefined ? undefined : decodeAfterIdCursor(input.cursor),
     });

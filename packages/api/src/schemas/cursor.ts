@@ -9,7 +9,8 @@ export function encodeCursor(value: ConversationCursor | { afterId: string }): s
 export function decodeConversationCursor(cursor: string): ConversationCursor {
   const v = decode(cursor);
   if (typeof v === 'object' && v !== null && 'updatedAt' in v && 'id' in v && typeof v.updatedAt === 'number' && typeof v.id === 'string') {
-    return { updatedAt: v.updatedAt, id: v.id };
+    const userId = 'userId' in v && typeof v.userId === 'string' ? v.userId : undefined;
+    return userId === undefined ? { updatedAt: v.updatedAt, id: v.id } : { updatedAt: v.updatedAt, id: v.id, userId };
   }
   throw new AppError('BAD_REQUEST', 'Invalid cursor');
 }

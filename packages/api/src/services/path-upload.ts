@@ -140,21 +140,27 @@ async function storeOpened(deps: PathUploadDeps, owner: string, opened: OpenedFi
 const tooLarge = (config: ApiConfig, origin: string) =>
   new AppError('PAYLOAD_TOO_LARGE', `File is larger than ${config.maxFileBytes} bytes: ${origin}`);
 
+/**
+ * Opens a path for upload, or refuses it. Every refusal is the same answer, whatever the
+ * reason (missing, outside the roots, a directory, a device, a symlink leading out, `..`): a
+ * different answer for a path outside the roots that exists would tell a client which files
+ * exist there. (Too large is a 413, but only a file inside the roots gets that far.)
+ */
 async function openAllowedFile(config: ApiConfig, origin: string): Promise<OpenedFile> {
-  const refuse = (why: string) => new AppError('BAD_REQUEST', `${why}: ${origin}`);
-  if (origin.includes('\0')) throw refuse('Invalid path');
-  if (origin.split(/[\\/]+/).includes('..')) throw refuse('Path may not contain ".."');
+  const refuse = () => new AppError('BAD_REQUEST', `Not a readable file inside the upload roots: ${origin}`);
+  if (origin.includes('\0')) throw refuse();
+  if (origin.split(/[\\/]+/).includes('..')) throw refuse();
   const [firstRoot] = config.uploadRoots;
-  if (!firstRoot) throw refuse('No upload roots are configured');
+  if (!firstRoot) throw refuse();
 
   const candidate = isAbsolute(origin) ? resolve(origin) : resolve(firstRoot, origin);
   let real: string;
   try {
     real = await realpath(candidate);
   } catch {
-    throw refuse('File not found');
+    throw refuse();
   }
-  if (!config.uploadRoots.some((root) => isInside(root, real))) throw refuse('Path is outside the allowed upload roots');
+  if (!config.uploadRoots.some((root) => isInside(root, real))) throw refuse();
 
   // Open the resolved path without following a symlink swapped in since. O_NOFOLLOW guards
   // only the last component: a parent directory swapped for a symlink between `realpath` and
@@ -165,15 +171,15 @@ async function openAllowedFile(config: ApiConfig, origin: string): Promise<Opene
   try {
     handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
-    throw refuse('File cannot be read');
+    throw refuse();
   }
   try {
     const opened = await openedPath(handle.fd);
     if (opened === undefined || !config.uploadRoots.some((root) => isInside(root, opened))) {
-      throw refuse('Path is outside the allowed upload roots');
+      throw refuse();
     }
     const info = await handle.stat();
-    if (!info.isFile()) throw refuse('Not a regular file');
+    if (!info.isFile()) throw refuse();
     if (info.size > config.maxFileBytes) throw tooLarge(config, origin);
     const name = basename(real);
     return { origin, name, handle, size: info.size, textual: isTextExtractable(name, guessMimeType(name)) };

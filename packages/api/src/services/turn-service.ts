@@ -6,6 +6,7 @@ import { AppError, notFound } from '../errors/app-error.ts';
 import type { StreamEvent, UnnumberedStreamEvent } from '../schemas/stream-event.ts';
 import type { AgentRegistry } from './agent-registry.ts';
 import type { BlobStore } from './blob-store.ts';
+import { lookupConversation } from './conversation-lookup.ts';
 import { MappedStream } from './mapped-stream.ts';
 import { createFlushScheduler } from './flush-scheduler.ts';
 import { noTurnObserver, silentLogger, type Logger, type TurnObserver } from './observability.ts';
@@ -229,7 +230,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
           });
           return undefined;
         case 'upstream_conversation':
-          return store.conversations.update(conversationId, { upstreamId: ev.upstreamConversationId });
+          return store.conversations.update(this.owner, conversationId, { upstreamId: ev.upstreamConversationId });
         case 'ping':
           this.#emit({ ...this.#stamp(), event: 'ping' });
           return undefined;
@@ -282,7 +283,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
       const { userMessage, files } = setup;
       const { history, conversationFiles } = setup.newConversation
         ? { history: [], conversationFiles: [] }
-        : await loadContext(this.conversationId, userMessage, files);
+        : await loadContext(this.owner, this.conversationId, userMessage, files);
       const turn: AgentTurn = {
         conversationId: this.conversationId,
         messageId: this.assistantId,
@@ -331,13 +332,13 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     };
   }
 
+  /**
+   * The conversation a turn continues: the one the id names for this actor (ids are per user, so
+   * another user's conversation of that id is none of this one's: a new one is created under
+   * it), else the user's current one.
+   */
   async function resolveConversation(actor: Actor, id: string | undefined): Promise<ConversationRecord | undefined> {
-    if (id !== undefined) {
-      const found = await store.conversations.get(id);
-      // Another user's conversation is reported exactly like a missing one.
-      if (found && !isVisible(actor, found.userId)) throw notFound('Conversation');
-      return found;
-    }
+    if (id !== undefined) return lookupConversation(store, actor, id);
     return store.conversations.latestForUser(actor.owner);
   }
 
@@ -393,6 +394,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     const conversationId = conversation?.id ?? input.conversationId ?? randomUUID();
     const userMessage: MessageRecord = {
       id: randomUUID(),
+      userId: owner,
       conversationId,
       role: 'user',
       content: query,
@@ -415,7 +417,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     };
     await store.beginTurn({
       conversation: conversation
-        ? { touch: { id: conversation.id, updatedAt: now } }
+        ? { touch: { userId: owner, id: conversation.id, updatedAt: now } }
         : {
             create: {
               id: conversationId,
@@ -435,7 +437,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
       throw (await messageIdInUse(input.messageId)) ?? err;
     });
     if (conversation && conversation.agentId !== agent.info.id) {
-      await store.conversations.update(conversation.id, { agentId: agent.info.id, upstreamId: null });
+      await store.conversations.update(owner, conversation.id, { agentId: agent.info.id, upstreamId: null });
     }
 
     streamLog.open(assistantMessage.id);
@@ -458,8 +460,8 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
     return new AppError('CONFLICT', `messageId ${messageId} is already in use`);
   }
 
-  async function loadContext(conversationId: string, current: MessageRecord, turnFiles: FileRecord[]) {
-    const all = await store.messages.listAll(conversationId);
+  async function loadContext(owner: string, conversationId: string, current: MessageRecord, turnFiles: FileRecord[]) {
+    const all = await store.messages.listAll(owner, conversationId);
     // Everything stored before this turn's user message (listAll is in insertion order).
     const earlier = all.slice(0, Math.max(0, all.findIndex((m) => m.id === current.id)));
     const history = earlier
@@ -480,9 +482,8 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
 
   async function visibleMessage(actor: Actor, messageId: string): Promise<MessageRecord> {
     const message = await store.messages.get(messageId);
-    if (!message) throw notFound('Message');
-    const conversation = await store.conversations.get(message.conversationId);
-    if (!conversation || !isVisible(actor, conversation.userId)) throw notFound('Message');
+    // A message carries its conversation's owner: another user's is reported like a missing one.
+    if (!message || !isVisible(actor, message.userId)) throw notFound('Message');
     return message;
   }
 

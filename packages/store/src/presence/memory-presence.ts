@@ -1,5 +1,4 @@
 import {
-  PresenceConflictError,
   PresenceLimitError,
   type AttachInput,
   type ClientRecord,
@@ -35,11 +34,15 @@ interface Lease extends PresenceLease {
   released: boolean;
 }
 
+/** A client's key: its user and its id (user ids have no control characters, so NUL separates them). */
+const keyOf = (userId: string, id: string): string => `${userId}\u0000${id}`;
+
 export function createMemoryPresence(options: MemoryPresenceOptions): PresenceRegistry {
   const now = options.now ?? Date.now;
   const staleAfterMs = Math.max(1, Math.floor(options.timeoutMs * 0.8));
   const sweepEveryMs = Math.max(10, Math.floor(options.timeoutMs * 0.2));
   const maxPerUser = options.maxPerUser ?? Number.POSITIVE_INFINITY;
+  /** By `keyOf(userId, id)`. */
   const entries = new Map<string, Entry>();
   const perUser = new Map<string, number>();
   const listeners = new Set<(event: PresenceEvent) => void>();
@@ -59,8 +62,9 @@ export function createMemoryPresence(options: MemoryPresenceOptions): PresenceRe
 
   const remove = (entry: Entry, reason: LeaveReason) => {
     const { record } = entry;
-    if (entries.get(record.id) !== entry) return;
-    entries.delete(record.id);
+    const key = keyOf(record.userId, record.id);
+    if (entries.get(key) !== entry) return;
+    entries.delete(key);
     const left = (perUser.get(record.userId) ?? 1) - 1;
     if (left > 0) perUser.set(record.userId, left);
     else perUser.delete(record.userId);
@@ -81,9 +85,9 @@ export function createMemoryPresence(options: MemoryPresenceOptions): PresenceRe
   const registry: PresenceRegistry = {
     attach({ id, userId, details = {}, overwrite = false }) {
       if (closed) throw new Error('the presence registry is closed');
-      let entry = entries.get(id);
+      const key = keyOf(userId, id);
+      let entry = entries.get(key);
       const at = now();
-      if (entry && entry.record.userId !== userId) throw new PresenceConflictError(`client id ${id} is in use`);
       if (!entry) {
         if ((perUser.get(userId) ?? 0) >= maxPerUser) {
           throw new PresenceLimitError(`at most ${maxPerUser} connected clients per user`);
@@ -104,7 +108,7 @@ export function createMemoryPresence(options: MemoryPresenceOptions): PresenceRe
           },
           leases: new Set(),
         };
-        entries.set(id, entry);
+        entries.set(key, entry);
         perUser.set(userId, (perUser.get(userId) ?? 0) + 1);
         emit({ type: 'joined', client: snapshot(entry.record) });
       } else {
@@ -118,6 +122,7 @@ export function createMemoryPresence(options: MemoryPresenceOptions): PresenceRe
       const held = entry;
       const controller = new AbortController();
       const lease: Lease = {
+        userId,
         clientId: id,
         controller,
         signal: controller.signal,
@@ -133,15 +138,15 @@ export function createMemoryPresence(options: MemoryPresenceOptions): PresenceRe
       return lease;
     },
 
-    touch(id) {
-      const entry = entries.get(id);
+    touch(userId, id) {
+      const entry = entries.get(keyOf(userId, id));
       if (!entry) return false;
       entry.record.lastSeen = now();
       return true;
     },
 
-    setPublishing(id, value) {
-      const entry = entries.get(id);
+    setPublishing(userId, id, value) {
+      const entry = entries.get(keyOf(userId, id));
       if (!entry || entry.record.publishing === value) return;
       entry.record.publishing = value;
       publishing += value ? 1 : -1;
@@ -149,17 +154,26 @@ export function createMemoryPresence(options: MemoryPresenceOptions): PresenceRe
       emit({ type: 'changed', client: snapshot(entry.record) });
     },
 
-    adjustStreams(id, delta) {
-      const entry = entries.get(id);
+    adjustStreams(userId, id, delta) {
+      const entry = entries.get(keyOf(userId, id));
       if (!entry || delta === 0) return;
       entry.record.openStreams = Math.max(0, entry.record.openStreams + delta);
       entry.record.lastSeen = now();
       emit({ type: 'changed', client: snapshot(entry.record) });
     },
 
-    get(id) {
-      const entry = entries.get(id);
+    get(userId, id) {
+      const entry = entries.get(keyOf(userId, id));
       return Promise.resolve(entry ? snapshot(entry.record) : undefined);
+    },
+
+    findById(id, limit) {
+      const out: ClientRecord[] = [];
+      for (const { record } of entries.values()) {
+        if (out.length >= limit) break;
+        if (record.id === id) out.push(snapshot(record));
+      }
+      return Promise.resolve(out);
     },
 
     list(userId) {

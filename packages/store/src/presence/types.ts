@@ -17,6 +17,10 @@ export interface ClientDetails {
   metadata: Record<string, unknown>;
 }
 
+/**
+ * A client is named by its user and its id: ids are chosen by clients, so each user has ids of
+ * their own (no user can take, or learn of, another user's client by its id).
+ */
 export interface ClientRecord extends ClientDetails {
   id: string;
   userId: string;
@@ -42,6 +46,7 @@ export type PresenceEvent =
  * socket). A record exists while at least one lease holds it and it keeps showing signs of life.
  */
 export interface PresenceLease {
+  readonly userId: string;
   readonly clientId: string;
   /**
    * Aborted when the record goes away for any reason other than this lease's own `release()`
@@ -63,11 +68,6 @@ export interface AttachInput {
   overwrite?: boolean;
 }
 
-/** The id is held by another user's client. */
-export class PresenceConflictError extends Error {
-  override readonly name = 'PresenceConflictError';
-}
-
 /** The user already has the maximum number of connected clients. */
 export class PresenceLimitError extends Error {
   override readonly name = 'PresenceLimitError';
@@ -75,17 +75,22 @@ export class PresenceLimitError extends Error {
 
 export interface PresenceRegistry {
   /**
-   * Holds the record `id` (creating it: `joined`). Throws PresenceConflictError when another
-   * user holds that id, PresenceLimitError when the user is at its limit of clients.
+   * Holds the user's record `id` (creating it: `joined`). Throws PresenceLimitError when the
+   * user is at its limit of clients.
    */
   attach(input: AttachInput): PresenceLease;
   /** A sign of life from the client (no event). False when the client is unknown. */
-  touch(id: string): boolean;
+  touch(userId: string, id: string): boolean;
   /** Sets whether the client publishes video (`changed` when it changes). */
-  setPublishing(id: string, publishing: boolean): void;
-  /** One more (+1) or one fewer (-1) open stream for the client (`changed`). Unknown ids are ignored. */
-  adjustStreams(id: string, delta: number): void;
-  get(id: string): Promise<ClientRecord | undefined>;
+  setPublishing(userId: string, id: string, publishing: boolean): void;
+  /** One more (+1) or one fewer (-1) open stream for the client (`changed`). Unknown clients are ignored. */
+  adjustStreams(userId: string, id: string, delta: number): void;
+  get(userId: string, id: string): Promise<ClientRecord | undefined>;
+  /**
+   * Clients with this id, whoever's, at most `limit` (for callers that see every user: more
+   * than one means the id alone does not say which).
+   */
+  findById(id: string, limit: number): Promise<ClientRecord[]>;
   /** Every client, or one user's; oldest connection first. */
   list(userId?: string): Promise<ClientRecord[]>;
   /** Connected clients in this process (cheap, synchronous: for metrics). */
