@@ -1,5 +1,6 @@
 /**
- * Property-based fuzzing of every REST route (issue 5): at least 1,000 random requests per route
+ * Property-based fuzzing of every REST route (issue 5) and of tRPC calls, a subscription and
+ * batches (issue 11): 1,000 random requests per route
  * — random JSON values and objects mixing the route's own field names with junk, malformed and
  * binary bodies, random content types, random query strings, random keys — against a real server
  * process. Every answer is a 2xx or 4xx with a JSON body (NDJSON for a streamed answer), never a
@@ -119,12 +120,20 @@ const PLAUSIBLE: Record<string, fc.Arbitrary<unknown>> = {
   user_id: USERS,
   limit: fc.integer({ min: -2, max: 120 }),
   inputs: fc.object({ maxDepth: 1 }),
+  // tRPC's names for the same things.
+  conversationId: fc.oneof(fromPool(seenIds.conversation), fc.stringMatching(/^[\w.:@-]{1,24}$/)),
+  messageId: fc.oneof(fromPool(seenIds.message), fc.uuid()),
+  lastEventId: fc.oneof(fc.nat({ max: 50 }), fc.nat({ max: 50 }).map(String)),
+  paths: fc.array(PATHS, { minLength: 1, maxLength: 4 }),
+  managerId: fc.constantFrom('m1', 'm2'),
+  cursor: fc.base64String({ maxLength: 40 }),
+  lastId: fromPool(seenIds.conversation),
 };
 const valueFor = (field: string): fc.Arbitrary<unknown> =>
   PLAUSIBLE[field] ? fc.oneof({ weight: 4, arbitrary: PLAUSIBLE[field] }, { weight: 1, arbitrary: fieldValue }) : fieldValue;
 
 /** The fields a route cannot do without (present in the "well-formed" share of bodies). */
-const CORE = new Set(['query', 'file_paths', 'conversation_id', 'message_id']);
+const CORE = new Set(['query', 'file_paths', 'conversation_id', 'message_id', 'paths', 'messageId']);
 
 /** A well-formed request object: plausible values only, the route's core fields present. */
 const plausibleObject = (fields: string[]) =>
@@ -303,6 +312,46 @@ const filesRequest = fc.oneof(
   },
 );
 
+/** A tRPC call: a mutation's JSON body, or a query's / subscription's `?input=` (JSON, mostly). */
+const trpcRequest = (method: 'GET' | 'POST', procedure: string, fields: string[], headers: Record<string, string> = {}) =>
+  fc
+    .record({
+      input: fc.oneof(
+        { weight: 6, arbitrary: plausibleObject(fields).map((o) => JSON.stringify(o)) },
+        { weight: 4, arbitrary: routeObject(fields).map((o) => JSON.stringify(o)) },
+        { weight: 1, arbitrary: fc.anything({ maxDepth: 3 }).map((v) => JSON.stringify(v) as string | undefined) },
+        { weight: 1, arbitrary: fc.string() },
+      ),
+      auth: credentials,
+      extra: extraHeaders,
+    })
+    .map(
+      ({ input, auth, extra }): FuzzRequest =>
+        method === 'GET'
+          ? { method, path: `/trpc/${procedure}${input === undefined ? '' : `?input=${encodeURIComponent(input)}`}`, headers: { ...extra, ...auth, ...headers }, body: undefined }
+          : { method, path: `/trpc/${procedure}`, headers: { ...extra, ...auth, 'content-type': 'application/json', ...headers }, body: input },
+    );
+
+const PROCEDURES = ['chat.send', 'conversations.list', 'conversations.get', 'messages.list', 'files.list', 'agents.list', 'chat.events', 'no.such'];
+
+/** A tRPC HTTP batch: 1–15 calls (over MAX_BATCH_SIZE sometimes), random procedures and inputs. */
+const trpcBatch = fc
+  .record({
+    calls: fc.array(fc.constantFrom(...PROCEDURES), { minLength: 1, maxLength: 15 }),
+    inputs: fc.array(fc.oneof(plausibleObject(['query', 'user', 'conversationId', 'limit', 'messageId']), routeObject(['query', 'id', 'user'])), {
+      maxLength: 15,
+    }),
+    get: fc.boolean(),
+    auth: credentials,
+  })
+  .map(({ calls, inputs, get, auth }): FuzzRequest => {
+    const input = JSON.stringify(Object.fromEntries(inputs.map((v, i) => [String(i), v])));
+    const path = `/trpc/${calls.join(',')}?batch=1`;
+    return get
+      ? { method: 'GET', path: `${path}&input=${encodeURIComponent(input)}`, headers: auth, body: undefined }
+      : { method: 'POST', path, headers: { ...auth, 'content-type': 'application/json' }, body: input };
+  });
+
 // ---- the property --------------------------------------------------------------------------
 
 async function send(r: FuzzRequest): Promise<{ status: number; type: string; text: string }> {
@@ -333,6 +382,11 @@ function assertAnswer(r: FuzzRequest, res: { status: number; type: string; text:
   const where = `${r.method} ${r.path} ${JSON.stringify(r.headers)} body=${JSON.stringify(typeof r.body === 'string' ? r.body.slice(0, 300) : r.body)}\n→ ${res.status} ${res.type} ${res.text.slice(0, 300)}`;
   expect(res.status, where).toBeGreaterThanOrEqual(200);
   expect(res.status, where).toBeLessThan(500);
+  if (res.status === 200 && res.type.startsWith('text/event-stream')) {
+    // A subscription's stream: SSE fields only (its errors, if any, are events in it).
+    for (const line of res.text.split('\n').filter((l) => l !== '')) expect(line, where).toMatch(/^(data|event|id|retry|): ?/);
+    return;
+  }
   if (res.status === 200 && res.type.startsWith('application/x-ndjson')) {
     const lines = res.text.split('\n').filter((l) => l.trim() !== '');
     expect(lines.length, where).toBeGreaterThan(0);
@@ -343,11 +397,25 @@ function assertAnswer(r: FuzzRequest, res: { status: number; type: string; text:
   const parsed: unknown = JSON.parse(res.text);
   expect(typeof parsed, where).toBe('object');
   expect(parsed, where).not.toBeNull();
-  if (res.status >= 400) {
-    const { message, error } = parsed as { message?: unknown; error?: unknown };
-    expect(typeof message, where).toBe('string');
-    expect(typeof error, where).toBe('string');
+  if (Array.isArray(parsed)) {
+    // A tRPC batch's answer: one result or error per call.
+    expect(r.path, where).toMatch(/^\/trpc\/.*batch=1/);
+    for (const item of parsed as { result?: unknown; error?: { message?: unknown } }[]) {
+      expect(item.result !== undefined || typeof item.error?.message === 'string', where).toBe(true);
+    }
     expect(res.text, where).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    return;
+  }
+  expect(res.text, where).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  if (res.status >= 400) {
+    // tRPC keeps its own error shape ({error: {message, data}}); everything else is {message, error}.
+    const body = parsed as { message?: unknown; error?: unknown };
+    if (r.path.startsWith('/trpc/') && typeof body.error === 'object' && body.error !== null) {
+      expect(typeof (body.error as { message?: unknown }).message, where).toBe('string');
+    } else {
+      expect(typeof body.message, where).toBe('string');
+      expect(typeof body.error, where).toBe('string');
+    }
   }
 }
 
@@ -368,9 +436,17 @@ const ROUTES: [string, fc.Arbitrary<FuzzRequest>][] = [
     request('DELETE', '/delete_conv', { fields: ['conversation_id', 'user', 'user_id'], query: true, body: true }),
   ],
   ['POST /files (multipart)', filesRequest],
+  ['tRPC POST chat.send', trpcRequest('POST', 'chat.send', ['query', 'conversationId', 'files', 'agent', 'managerId', 'user'])],
+  ['tRPC GET conversations.list', trpcRequest('GET', 'conversations.list', ['user', 'limit', 'cursor', 'lastId', 'managerId'])],
+  ['tRPC POST files.uploadPaths', trpcRequest('POST', 'files.uploadPaths', ['paths', 'user'])],
+  [
+    'tRPC GET chat.events (subscription)',
+    trpcRequest('GET', 'chat.events', ['messageId', 'lastEventId', 'user'], { accept: 'text/event-stream' }),
+  ],
+  ['tRPC batches', trpcBatch],
 ];
 
-describe('fuzzing every REST route', () => {
+describe('fuzzing every REST route and the main tRPC calls', () => {
   const statuses = new Map<string, Map<number, number>>();
 
   it.each(ROUTES)(
