@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { isIPv6 } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { isIP, isIPv6 } from 'node:net';
 import type { RequestHandler } from 'express';
 import { refuseConnection } from '../http/error-envelope.ts';
 
@@ -8,9 +7,11 @@ import { refuseConnection } from '../http/error-envelope.ts';
  * Which sites may reach the server from a browser. Two checks, for HTTP requests and WebSocket
  * upgrades alike:
  *
- * - `Host` must name this server (ALLOWED_HOSTS). A web page on attacker.example can make its
- *   name resolve to 127.0.0.1 (DNS rebinding): its requests then reach us, but say
- *   `Host: attacker.example`.
+ * - `Host` must name this server (ALLOWED_HOSTS), or be an IP address. A web page on
+ *   attacker.example can make its name resolve to 127.0.0.1 (DNS rebinding): its requests then
+ *   reach us, but say `Host: attacker.example`. An address in `Host` cannot come from such a
+ *   page (rebinding needs a name), so addresses are always accepted: the server answers at
+ *   whatever address it is reached by (a container's published port, a LAN address).
  * - `Origin`, when a browser sends one, must be this server's own origin or one of CORS_ORIGINS.
  *   Browsers send it with cross-site requests that need no preflight (a form's multipart POST),
  *   with WebSocket handshakes (which CORS does not cover at all) and with fetch/EventSource.
@@ -56,7 +57,7 @@ export function createSiteCheck(options: SiteCheckOptions): SiteCheck {
       // HTTP/1.0 requests may come without a Host; browsers always send one.
       if (host !== undefined && !anyHost) {
         const name = hostnameOf(host);
-        if (name === undefined || !hosts.has(name)) return HOST_REFUSED;
+        if (name === undefined || !(hosts.has(name) || isIP(name) !== 0)) return HOST_REFUSED;
       }
       const origin = headers.origin;
       // A CORS preflight carries the Origin it asks for; CORS answers it (or does not).
@@ -113,19 +114,14 @@ const normalizeHostname = (name: string): string =>
 const WILDCARDS = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
 
 /**
- * The host names a server always answers to: the address it listens on, localhost, 127.0.0.1
- * and ::1 — and, when it listens on every interface (0.0.0.0, ::), every address of this
- * machine. (A rebinding page cannot make a browser send any of these: its requests name its own
- * domain.) A DNS name the server is reached by must be listed in ALLOWED_HOSTS.
+ * The host names a server always answers to (besides any IP address): the name it listens on,
+ * localhost, 127.0.0.1 and ::1. A DNS name the server is reached by must be listed in
+ * ALLOWED_HOSTS.
  */
 export function defaultAllowedHosts(listenHost: string): string[] {
   const hosts = new Set(['localhost', '127.0.0.1', '::1']);
   const listen = normalizeHostname(listenHost);
-  if (WILDCARDS.has(listen)) {
-    for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) hosts.add(normalizeHostname(i.address));
-  } else {
-    hosts.add(listen);
-  }
+  if (!WILDCARDS.has(listen)) hosts.add(listen);
   return [...hosts];
 }
 
