@@ -10,6 +10,8 @@ export interface OldDatabase {
   /** A database on the same file / schema the store will open. */
   db: Kysely<unknown>;
   types: ColumnTypes;
+  /** PostgreSQL: the schema to keep Kysely's bookkeeping in (its existence check spans every schema). */
+  migrationTableSchema?: string;
   /** Closes `db`. */
   close(): Promise<void>;
   /** Opens the store on it (which migrates it to the latest version). */
@@ -24,7 +26,12 @@ export interface OldDatabase {
 export function runMigrationContract(name: string, createOld: () => Promise<OldDatabase>): void {
   it(`${name}: migrates a database of schema ${OLD_VERSION}, keeping its conversations, messages and files`, async () => {
     const old = await createOld();
-    const { error } = await new Migrator({ db: old.db, provider: migrationProvider(old.types) }).migrateTo(OLD_VERSION);
+    const migrator = new Migrator({
+      db: old.db,
+      provider: migrationProvider(old.types),
+      ...(old.migrationTableSchema ? { migrationTableSchema: old.migrationTableSchema } : {}),
+    });
+    const { error } = await migrator.migrateTo(OLD_VERSION);
     expect(error).toBeUndefined();
     await sql`insert into conversations (id, user_id, agent_id, name, manager_id, upstream_id, created_at, updated_at) values
       ('conv456', 'user123', 'local', 'old one', 'manager789', null, 1000, 2000),

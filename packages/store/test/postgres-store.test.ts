@@ -72,6 +72,7 @@ describe.skipIf(!url)('PostgreSQL store', () => {
       return {
         db,
         types: postgresColumnTypes,
+        migrationTableSchema: schema,
         close: () => db.destroy(),
         async openStore() {
           const store = await openPostgresStore({ connectionString, schema });
