@@ -1,6 +1,6 @@
 import { sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import { reusableQuery } from './reusable-query.ts';
-import type { ConversationsTable, Database, FilesTable, MessagesTable } from './schema.ts';
+import type { ConversationsTable, Database, FilesTable, InstancesTable, MessagesTable } from './schema.ts';
 import type {
   BeginTurn,
   Citation,
@@ -62,6 +62,12 @@ export function createKyselyStore(
     ),
     insertTwoMessages: reusableQuery((a: Omit<MessagesTable, 'seq'>, b: Omit<MessagesTable, 'seq'>) =>
       db.insertInto('messages').values([a, b]),
+    ),
+    renewInstance: reusableQuery((row: InstancesTable) =>
+      db
+        .insertInto('instances')
+        .values(row)
+        .onConflict((oc) => oc.column('id').doUpdateSet({ expires_at: (eb) => eb.ref('excluded.expires_at') })),
     ),
   };
   const first = async <R>(q: CompiledQuery<R>, on: Kysely<Database> = db): Promise<R | undefined> =>
@@ -181,6 +187,26 @@ export function createKyselyStore(
         const row = await first(Object.keys(set).length > 0 ? hot.updateMessage(id, set) : hot.messageById(id));
         return row && toMessage(row);
       },
+      async interruptOrphaned(deadOwners, now) {
+        const rows = await db
+          .updateTable('messages')
+          .set({ status: 'interrupted', updated_at: now })
+          .where('status', '=', 'streaming')
+          .where((eb) =>
+            eb.or([
+              eb('owner_instance', 'is', null),
+              eb('owner_instance', 'not in', eb.selectFrom('instances').select('id')),
+              ...(deadOwners.length > 0 ? [eb('owner_instance', 'in', deadOwners)] : []),
+            ]),
+          )
+          .returning(['id', 'conversation_id'])
+          .execute();
+        return rows.map((r) => ({ id: r.id, conversationId: r.conversation_id }));
+      },
+      async ownerOf(id) {
+        const row = await db.selectFrom('messages').select('owner_instance').where('id', '=', id).executeTakeFirst();
+        return row ? (row.owner_instance ?? null) : undefined;
+      },
       async interruptStreaming(now) {
         const res = await db
           .updateTable('messages')
@@ -276,6 +302,63 @@ export function createKyselyStore(
         return Number(row.n);
       },
     },
+    instances: {
+      async renew(i) {
+        await db.executeQuery(
+          hot.renewInstance({ id: i.id, machine: i.machine, pid: i.pid, started_at: i.startedAt, expires_at: i.expiresAt }),
+        );
+      },
+      async list() {
+        const rows = await db.selectFrom('instances').selectAll().execute();
+        return rows.map((r) => ({
+          id: r.id,
+          machine: r.machine,
+          pid: Number(r.pid),
+          startedAt: Number(r.started_at),
+          expiresAt: Number(r.expires_at),
+        }));
+      },
+      async remove(ids) {
+        if (ids.length === 0) return;
+        await db.deleteFrom('instances').where('id', 'in', ids).execute();
+      },
+    },
+    blobContents: {
+      async has(sha256) {
+        const row = await db.selectFrom('blob_chunks').select('seq').where('sha256', '=', sha256).where('seq', '=', 0).executeTakeFirst();
+        return row !== undefined;
+      },
+      async write(sha256, chunks) {
+        return db.transaction().execute(async (trx) => {
+          let seq = 0;
+          for await (const chunk of chunks) {
+            const res = await trx
+              .insertInto('blob_chunks')
+              .values({ sha256, seq, data: chunk })
+              .onConflict((oc) => oc.columns(['sha256', 'seq']).doNothing())
+              .executeTakeFirst();
+            // Already stored (by an earlier or a concurrent upload of the same content).
+            if (seq === 0 && Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+            seq += 1;
+          }
+          if (seq === 0) await trx.insertInto('blob_chunks').values({ sha256, seq: 0, data: new Uint8Array(0) }).onConflict((oc) => oc.columns(['sha256', 'seq']).doNothing()).execute();
+          return true;
+        });
+      },
+      async *read(sha256) {
+        // A chunk at a time: a large file is never one value in memory.
+        for (let seq = 0; ; seq++) {
+          const row = await db.selectFrom('blob_chunks').select('data').where('sha256', '=', sha256).where('seq', '=', seq).executeTakeFirst();
+          if (!row) return;
+          // pg and better-sqlite3 give a Buffer, libsql an ArrayBuffer.
+          const data: unknown = row.data;
+          yield data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
+        }
+      },
+      async remove(sha256) {
+        await db.deleteFrom('blob_chunks').where('sha256', '=', sha256).execute();
+      },
+    },
     async beginTurn(turn: BeginTurn) {
       await db.transaction().execute(async (trx) => {
         if ('create' in turn.conversation) {
@@ -286,7 +369,10 @@ export function createKyselyStore(
             hot.touchConversation(userId, id, name === undefined ? { updated_at: updatedAt } : { updated_at: updatedAt, name }),
           );
         }
-        await trx.executeQuery(hot.insertTwoMessages(fromMessage(turn.userMessage), fromMessage(turn.assistantMessage)));
+        // Both rows with the same columns: one multi-row INSERT of one compiled shape.
+        const user = { ...fromMessage(turn.userMessage), owner_instance: null };
+        const assistant = { ...fromMessage(turn.assistantMessage), owner_instance: turn.ownerInstance ?? null };
+        await trx.executeQuery(hot.insertTwoMessages(user, assistant));
       });
     },
     async ping() {

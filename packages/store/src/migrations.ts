@@ -15,6 +15,8 @@ export interface ColumnTypes {
   int: 'integer' | 'bigint';
   /** The increasing primary key that orders messages. */
   serialKey(column: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /** Raw bytes (file contents). */
+  bytes: 'blob' | 'bytea';
 }
 
 export const sqliteColumnTypes: ColumnTypes = {
@@ -22,6 +24,7 @@ export const sqliteColumnTypes: ColumnTypes = {
   id: 'text',
   int: 'integer',
   serialKey: (c) => c.primaryKey().autoIncrement(),
+  bytes: 'blob',
 };
 
 export const postgresColumnTypes: ColumnTypes = {
@@ -30,6 +33,7 @@ export const postgresColumnTypes: ColumnTypes = {
   id: sql`text collate "C"`,
   int: 'bigint',
   serialKey: (c) => c.primaryKey().generatedAlwaysAsIdentity(),
+  bytes: 'bytea',
 };
 
 function migrations(t: ColumnTypes): Record<string, Migration> {
@@ -163,6 +167,36 @@ function migrations(t: ColumnTypes): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         if (t.dialect === 'postgres') await conversationsPerUserPostgres(db);
         else await conversationsPerUserSqlite(db, t);
+      },
+    },
+    // Several instances on one database: each renews a lease here, and a running turn records
+    // its owner, so only the turns of an instance whose lease expired become `interrupted`.
+    '0006_instances_and_turn_owner': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('instances')
+          .addColumn('id', t.id, (c) => c.primaryKey())
+          // Host + boot + pid namespace: instances with the same machine key can check each
+          // other's pid for liveness (a killed process is noticed at once, not at lease expiry).
+          .addColumn('machine', 'text', (c) => c.notNull())
+          .addColumn('pid', t.int, (c) => c.notNull())
+          .addColumn('started_at', t.int, (c) => c.notNull())
+          .addColumn('expires_at', t.int, (c) => c.notNull())
+          .execute();
+        await db.schema.alterTable('messages').addColumn('owner_instance', 'text').execute();
+      },
+    },
+    // File contents in the database, for instances that share no disk (PostgreSQL): one row per
+    // chunk, so a file is written and read a chunk at a time, never whole in one value.
+    '0007_blob_chunks': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('blob_chunks')
+          .addColumn('sha256', t.id, (c) => c.notNull())
+          .addColumn('seq', t.int, (c) => c.notNull())
+          .addColumn('data', t.bytes, (c) => c.notNull())
+          .addPrimaryKeyConstraint('blob_chunks_pk', ['sha256', 'seq'])
+          .execute();
       },
     },
   };

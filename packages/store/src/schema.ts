@@ -32,6 +32,8 @@ export interface MessagesTable {
   last_event_id: number;
   created_at: number;
   updated_at: number;
+  /** The instance running the turn while the message is `streaming` (null for older rows). */
+  owner_instance?: string | null;
 }
 
 export interface FilesTable {
@@ -53,7 +55,23 @@ export interface FileTextsTable {
   text: string;
 }
 
+export interface InstancesTable {
+  id: string;
+  machine: string;
+  pid: number;
+  started_at: number;
+  expires_at: number;
+}
+
+export interface BlobChunksTable {
+  sha256: string;
+  seq: number;
+  data: Uint8Array;
+}
+
 export interface Database {
+  instances: InstancesTable;
+  blob_chunks: BlobChunksTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
   files: FilesTable;

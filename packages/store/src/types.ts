@@ -131,6 +131,38 @@ export interface BeginTurn {
   conversation: { create: NewConversation } | { touch: { userId: string; id: string; updatedAt: number; name?: string } };
   userMessage: NewMessage;
   assistantMessage: NewMessage;
+  /** The instance that runs the turn (recorded on the assistant message; see InstanceStore). */
+  ownerInstance?: string;
+}
+
+/** A running server process, as its lease row records it. */
+export interface InstanceRecord {
+  id: string;
+  /** Host, boot and pid namespace: instances with the same key can check each other's pid. */
+  machine: string;
+  pid: number;
+  startedAt: number;
+  /** The lease ends here unless renewed (epoch ms). */
+  expiresAt: number;
+}
+
+/** A message a dead instance left `streaming`, now `interrupted`. */
+export interface InterruptedMessage {
+  id: string;
+  conversationId: string;
+}
+
+/**
+ * Instance leases: each server process renews its row; a turn records its owner, and only the
+ * turns of an owner that is gone (lease expired, row missing, or its process known dead) are
+ * marked `interrupted` — by whichever instance notices first.
+ */
+export interface InstanceStore {
+  /** Creates or renews the instance's lease. */
+  renew(instance: InstanceRecord): Promise<void>;
+  list(): Promise<InstanceRecord[]>;
+  /** Removes lease rows (an instance that shut down, or dead ones after their turns were recovered). */
+  remove(ids: string[]): Promise<void>;
 }
 
 export interface ConversationStore {
@@ -158,6 +190,13 @@ export interface MessageStore {
   update(id: string, patch: MessagePatch): Promise<MessageRecord | undefined>;
   /** Marks every message left `streaming` (by a process that died) as `interrupted`. */
   interruptStreaming(now: number): Promise<number>;
+  /**
+   * Marks `interrupted` the `streaming` messages whose owner is one of `deadOwners`, has no
+   * lease row, or is unrecorded (rows from before owners were recorded). Returns them.
+   */
+  interruptOrphaned(deadOwners: string[], now: number): Promise<InterruptedMessage[]>;
+  /** The instance running the message's turn (null when none is recorded); undefined if no such message. */
+  ownerOf(id: string): Promise<string | null | undefined>;
 }
 
 /**
@@ -187,12 +226,30 @@ export interface FileStore {
 /** The library the store talks to its database through (see sqlite/sqlite-driver.ts). */
 export type StoreDriver = SqliteDriverName | 'pg';
 
+/**
+ * File contents kept in the database by their sha256, in chunks: for instances that share no
+ * disk (several instances on PostgreSQL), instead of a directory of one instance's DATA_DIR.
+ */
+export interface BlobContentStore {
+  has(sha256: string): Promise<boolean>;
+  /**
+   * Stores the content, chunk by chunk, in one transaction (all chunks or none), unless it is
+   * already there. Returns whether it was newly written.
+   */
+  write(sha256: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<boolean>;
+  /** The content's chunks in order; none when it is not stored. */
+  read(sha256: string): AsyncIterable<Uint8Array>;
+  remove(sha256: string): Promise<void>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly driver: StoreDriver;
   conversations: ConversationStore;
   messages: MessageStore;
   files: FileStore;
+  instances: InstanceStore;
+  blobContents: BlobContentStore;
   /** Creates or touches the conversation and inserts both messages in one transaction. */
   beginTurn(turn: BeginTurn): Promise<void>;
   /** Cheap round trip for readiness checks. */

@@ -12,10 +12,10 @@ function setup(options: { timeoutMs?: number; maxPerUser?: number } = {}) {
 describe('memory presence', () => {
   it('keeps a record while any lease holds it; the last release removes it', async () => {
     const { presence, events } = setup();
-    const a = presence.attach({ id: 'c1', userId: 'u', details: { kind: 'sdk', name: 'one' } });
-    const b = presence.attach({ id: 'c1', userId: 'u', details: { kind: 'video' } });
+    const a = presence.hold({ id: 'c1', userId: 'u', details: { kind: 'sdk', name: 'one' } });
+    const b = presence.hold({ id: 'c1', userId: 'u', details: { kind: 'video' } });
     expect(await presence.get('u', 'c1')).toMatchObject({ kind: 'sdk', name: 'one', userId: 'u', openStreams: 0, publishing: false });
-    presence.attach({ id: 'c1', userId: 'u', details: { name: 'renamed' }, overwrite: true }).release();
+    presence.hold({ id: 'c1', userId: 'u', details: { name: 'renamed' }, overwrite: true }).release();
     a.release();
     expect(presence.count()).toBe(1);
     b.release();
@@ -27,16 +27,16 @@ describe('memory presence', () => {
 
   it('keeps ids per user (two users’ clients of one id are two clients) and refuses users over their limit', async () => {
     const { presence } = setup({ maxPerUser: 2 });
-    const alices = presence.attach({ id: 'x', userId: 'alice', details: { name: 'alice’s' } });
-    presence.attach({ id: 'x', userId: 'bob', details: { name: 'bob’s' } });
+    const alices = presence.hold({ id: 'x', userId: 'alice', details: { name: 'alice’s' } });
+    presence.hold({ id: 'x', userId: 'bob', details: { name: 'bob’s' } });
     expect(await presence.get('alice', 'x')).toMatchObject({ userId: 'alice', name: 'alice’s' });
     expect(await presence.get('bob', 'x')).toMatchObject({ userId: 'bob', name: 'bob’s' });
     expect(await presence.get('carol', 'x')).toBeUndefined();
     expect((await presence.findById('x', 5)).map((c) => c.userId).sort()).toEqual(['alice', 'bob']);
     expect(await presence.findById('x', 1)).toHaveLength(1);
-    presence.attach({ id: 'y', userId: 'alice' });
-    expect(() => presence.attach({ id: 'z', userId: 'alice' })).toThrow(PresenceLimitError);
-    presence.attach({ id: 'z', userId: 'bob' });
+    presence.hold({ id: 'y', userId: 'alice' });
+    expect(() => presence.hold({ id: 'z', userId: 'alice' })).toThrow(PresenceLimitError);
+    presence.hold({ id: 'z', userId: 'bob' });
     expect(presence.count()).toBe(4);
     alices.release();
     expect(await presence.get('alice', 'x')).toBeUndefined();
@@ -45,24 +45,24 @@ describe('memory presence', () => {
 
   it('times out silent clients within the timeout of their last sign of life, aborting their leases', async () => {
     const { presence, events, advance } = setup({ timeoutMs: 1000 });
-    const lease = presence.attach({ id: 'quiet', userId: 'u' });
-    presence.attach({ id: 'chatty', userId: 'u' });
+    const lease = presence.hold({ id: 'quiet', userId: 'u' });
+    presence.hold({ id: 'chatty', userId: 'u' });
     for (let t = 0; t < 5; t++) {
       advance(250);
-      presence.touch('u', 'chatty');
+      presence.touchLocal('u', 'chatty');
       presence.sweep();
     }
     // 1250 ms of silence ≥ 80% of the timeout: gone; the one that heartbeats is not.
     expect((await presence.list()).map((c) => c.id)).toEqual(['chatty']);
     expect(lease.signal.aborted).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'left', reason: 'timeout', client: { id: 'quiet' } });
-    expect(presence.touch('u', 'quiet')).toBe(false);
+    expect(presence.touchLocal('u', 'quiet')).toBe(false);
   });
 
   it('tracks streams and publishing, lists per user, and empties on close', async () => {
     const { presence, events } = setup();
-    const lease = presence.attach({ id: 'p', userId: 'alice' });
-    presence.attach({ id: 'q', userId: 'bob' });
+    const lease = presence.hold({ id: 'p', userId: 'alice' });
+    presence.hold({ id: 'q', userId: 'bob' });
     presence.adjustStreams('alice', 'p', 1);
     presence.adjustStreams('alice', 'p', 1);
     presence.adjustStreams('alice', 'p', -1);
@@ -78,6 +78,6 @@ describe('memory presence', () => {
     expect(presence.publishingCount()).toBe(0);
     expect(lease.signal.aborted).toBe(true);
     expect(events.filter((e) => e.type === 'left').map((e) => (e as { reason: string }).reason)).toEqual(['shutdown', 'shutdown']);
-    expect(() => presence.attach({ id: 'r', userId: 'u' })).toThrow();
+    expect(() => presence.hold({ id: 'r', userId: 'u' })).toThrow();
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
+import { serviceAvailable, testServices } from '@colloquy/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import { openPostgresStore, openStore, type MessageRecord, type Store } from '../src/index.ts';
@@ -7,23 +8,10 @@ import { postgresColumnTypes } from '../src/migrations.ts';
 import { runMigrationContract } from './migration-contract.ts';
 import { runStoreContract } from './store-contract.ts';
 
-const url = process.env.TEST_DATABASE_URL;
-const inCi = process.env.CI === 'true';
+// TEST_DATABASE_URL, else the local PostgreSQL at its default address; in CI a missing one fails.
+const url = (await testServices()).postgres;
 
-if (!url && inCi) {
-  describe('PostgreSQL store', () => {
-    it('needs a database in CI', () => {
-      throw new Error('TEST_DATABASE_URL must be set in CI');
-    });
-  });
-} else if (!url) {
-  console.warn(
-    '[store] PostgreSQL contract tests SKIPPED: TEST_DATABASE_URL is unset ' +
-      '(e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test).',
-  );
-}
-
-describe.skipIf(!url)('PostgreSQL store', () => {
+describe.runIf(serviceAvailable(url, 'PostgreSQL', 'store: PostgreSQL contract'))('PostgreSQL store', () => {
   const connectionString = url ?? '';
   const admin = url ? new Pool({ connectionString, max: 2 }) : undefined;
   const schemas = new Set<string>();
@@ -111,7 +99,7 @@ describe.skipIf(!url)('PostgreSQL store', () => {
         [schema],
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
-        'conversations', 'file_texts', 'files', 'kysely_migration', 'kysely_migration_lock', 'messages',
+        'blob_chunks', 'conversations', 'file_texts', 'files', 'instances', 'kysely_migration', 'kysely_migration_lock', 'messages',
       ]);
       const applied = await admin!.query(`select name from "${schema}".kysely_migration`);
       expect(applied.rows).toEqual([
@@ -120,6 +108,8 @@ describe.skipIf(!url)('PostgreSQL store', () => {
         { name: '0003_conversations_manager_partial' },
         { name: '0004_file_texts' },
         { name: '0005_conversations_per_user' },
+        { name: '0006_instances_and_turn_owner' },
+        { name: '0007_blob_chunks' },
       ]);
       await dropSchema(schema);
     });

@@ -341,5 +341,45 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       expect(await store.files.get(f1.id)).toBeUndefined();
       await store.ping();
     });
+
+    it('keeps file contents in chunks: written once, read back in order, removed', async () => {
+      const big = new Uint8Array(700_000).map((_, i) => i % 251);
+      const chunks = [big.subarray(0, 262_144), big.subarray(262_144, 524_288), big.subarray(524_288)];
+      expect(await store.blobContents.has('sha-big')).toBe(false);
+      expect(await store.blobContents.write('sha-big', chunks)).toBe(true);
+      expect(await store.blobContents.write('sha-big', chunks)).toBe(false);
+      const back: Uint8Array[] = [];
+      for await (const c of store.blobContents.read('sha-big')) back.push(c);
+      expect(back.map((c) => c.length)).toEqual([262_144, 262_144, 175_712]);
+      expect(Buffer.concat(back).equals(Buffer.from(big))).toBe(true);
+      expect(await store.blobContents.write('sha-empty', [])).toBe(true);
+      expect(await store.blobContents.has('sha-empty')).toBe(true);
+      await store.blobContents.remove('sha-big');
+      expect(await store.blobContents.has('sha-big')).toBe(false);
+      const none: Uint8Array[] = [];
+      for await (const c of store.blobContents.read('sha-big')) none.push(c);
+      expect(none).toEqual([]);
+    });
+
+    it('records each turn’s owner instance and interrupts only the answers of instances that are gone', async () => {
+      const c = conversation({ id: 'owned' });
+      await store.conversations.create(c);
+      const mine = message(c.id, { role: 'assistant', status: 'streaming' });
+      const theirs = message(c.id, { role: 'assistant', status: 'streaming' });
+      const orphan = message(c.id, { role: 'assistant', status: 'streaming' });
+      await store.beginTurn({ conversation: { touch: { userId: c.userId, id: c.id, updatedAt: 2 } }, userMessage: message(c.id), assistantMessage: mine, ownerInstance: 'live' });
+      await store.beginTurn({ conversation: { touch: { userId: c.userId, id: c.id, updatedAt: 3 } }, userMessage: message(c.id), assistantMessage: theirs, ownerInstance: 'dead' });
+      await store.beginTurn({ conversation: { touch: { userId: c.userId, id: c.id, updatedAt: 4 } }, userMessage: message(c.id), assistantMessage: orphan, ownerInstance: 'unknown' });
+      for (const id of ['live', 'dead']) await store.instances.renew({ id, machine: 'm', pid: 1, startedAt: 1, expiresAt: 10 });
+      await store.instances.renew({ id: 'live', machine: 'm', pid: 1, startedAt: 1, expiresAt: 20 });
+      expect((await store.instances.list()).find((i) => i.id === 'live')?.expiresAt).toBe(20);
+      expect(await store.messages.ownerOf(mine.id)).toBe('live');
+      const interrupted = await store.messages.interruptOrphaned(['dead'], 15);
+      expect(interrupted.map((m) => m.id).sort()).toEqual([theirs.id, orphan.id].sort());
+      expect((await store.messages.get(mine.id))?.status).toBe('streaming');
+      expect((await store.messages.get(theirs.id))?.status).toBe('interrupted');
+      await store.instances.remove(['dead']);
+      expect((await store.instances.list()).map((i) => i.id)).toEqual(['live']);
+    });
   });
 }

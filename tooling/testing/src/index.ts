@@ -12,3 +12,16 @@ export { OPENAI_KEY, OPENAI_MODEL, openaiAnswer, startFakeOpenAI, type FakeOpenA
 export { sendJson, startFakeServer, type FakeHandler, type FakeServer, type RecordedRequest } from './fakes/http-fake.ts';
 export { nextScript, playScript, sseData, type StreamScript } from './fakes/stream-script.ts';
 export { waitFor } from './fakes/wait.ts';
+export {
+  createPostgresSchema,
+  dropPostgresSchema,
+  dropRedisPrefix,
+  freshPostgresSchema,
+  freshRedisPrefix,
+  inCi,
+  noteSkipped,
+  postgresUrlWithSchema,
+  serviceAvailable,
+  testServices,
+  type TestServices,
+} from './services.ts';

@@ -37,7 +37,17 @@ interface Lease extends PresenceLease {
 /** A client's key: its user and its id (user ids have no control characters, so NUL separates them). */
 const keyOf = (userId: string, id: string): string => `${userId}\u0000${id}`;
 
-export function createMemoryPresence(options: MemoryPresenceOptions): PresenceRegistry {
+/** The in-process registry, with the synchronous forms the shared registry builds on. */
+export interface MemoryPresence extends PresenceRegistry {
+  /** `attach`, synchronously. */
+  hold(input: AttachInput): PresenceLease;
+  /** `touch`, synchronously: false when this process holds no such client. */
+  touchLocal(userId: string, id: string): boolean;
+  /** The record, if this process holds the client. */
+  local(userId: string, id: string): ClientRecord | undefined;
+}
+
+export function createMemoryPresence(options: MemoryPresenceOptions): MemoryPresence {
   const now = options.now ?? Date.now;
   const staleAfterMs = Math.max(1, Math.floor(options.timeoutMs * 0.8));
   const sweepEveryMs = Math.max(10, Math.floor(options.timeoutMs * 0.2));
@@ -82,8 +92,16 @@ export function createMemoryPresence(options: MemoryPresenceOptions): PresenceRe
   const timer = setInterval(() => registry.sweep(), sweepEveryMs);
   timer.unref();
 
-  const registry: PresenceRegistry = {
-    attach({ id, userId, details = {}, overwrite = false }) {
+  const registry: MemoryPresence = {
+    attach(input) {
+      try {
+        return Promise.resolve(registry.hold(input));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+
+    hold({ id, userId, details = {}, overwrite = false }) {
       if (closed) throw new Error('the presence registry is closed');
       const key = keyOf(userId, id);
       let entry = entries.get(key);
@@ -138,11 +156,20 @@ export function createMemoryPresence(options: MemoryPresenceOptions): PresenceRe
       return lease;
     },
 
-    touch(userId, id) {
+    touchLocal(userId, id) {
       const entry = entries.get(keyOf(userId, id));
       if (!entry) return false;
       entry.record.lastSeen = now();
       return true;
+    },
+
+    touch(userId, id) {
+      return Promise.resolve(registry.touchLocal(userId, id));
+    },
+
+    local(userId, id) {
+      const entry = entries.get(keyOf(userId, id));
+      return entry ? snapshot(entry.record) : undefined;
     },
 
     setPublishing(userId, id, value) {

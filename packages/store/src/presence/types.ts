@@ -1,9 +1,9 @@
 /**
  * Who is connected right now: one record per live client (an SDK client, a web console, a
- * device publishing video). In-process by default; a shared (Redis) implementation can follow
- * behind the same interface — which is why reads return promises while writes do not: writes
- * are always about connections this process holds (a shared implementation publishes them in
- * the background), reads may need every process's view.
+ * device publishing video). In-process by default, or shared by every instance through Redis
+ * (`createRedisPresence`). Reads and `attach` return promises (they may need every instance's
+ * view); the other writes do not: they are about connections this process holds, or are
+ * forwarded to the instance holding the client in the background.
  *
  * Timestamps are epoch milliseconds.
  */
@@ -78,12 +78,15 @@ export interface PresenceRegistry {
    * Holds the user's record `id` (creating it: `joined`). Throws PresenceLimitError when the
    * user is at its limit of clients.
    */
-  attach(input: AttachInput): PresenceLease;
-  /** A sign of life from the client (no event). False when the client is unknown. */
-  touch(userId: string, id: string): boolean;
+  attach(input: AttachInput): Promise<PresenceLease>;
+  /**
+   * A sign of life from the client (no event), wherever its connection is held. False when the
+   * client is unknown.
+   */
+  touch(userId: string, id: string): Promise<boolean>;
   /** Sets whether the client publishes video (`changed` when it changes). */
   setPublishing(userId: string, id: string, publishing: boolean): void;
-  /** One more (+1) or one fewer (-1) open stream for the client (`changed`). Unknown clients are ignored. */
+  /** One more (+1) or one fewer (-1) open stream for the client (`changed`), wherever it is held. Unknown clients are ignored. */
   adjustStreams(userId: string, id: string, delta: number): void;
   get(userId: string, id: string): Promise<ClientRecord | undefined>;
   /**
@@ -99,7 +102,10 @@ export interface PresenceRegistry {
   publishingCount(): number;
   /** Calls `listener` for every join, change and leave, until the returned function is called. */
   watch(listener: (event: PresenceEvent) => void): () => void;
-  /** Removes clients with no sign of life for the stale time (`left`, reason `timeout`). Runs by itself too. */
+  /**
+   * Removes clients with no sign of life for the stale time (`left`, reason `timeout`), and
+   * the clients of instances that are gone. Runs by itself too.
+   */
   sweep(now?: number): number;
   /** Removes every client (`left`, reason `shutdown`, their leases aborted) and stops sweeping. */
   close(): void;

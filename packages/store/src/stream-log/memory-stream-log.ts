@@ -13,7 +13,18 @@ interface StreamState<T> {
   wake: Set<Waiter>;
 }
 
-export function createMemoryStreamLog<T>(options: MemoryStreamLogOptions = {}): StreamLog<T> {
+/** The in-process log, with synchronous views the shared log builds on. */
+export interface MemoryStreamLog<T> extends StreamLog<T> {
+  /** Whether the stream is still known (live or finished but not yet expired). */
+  has(streamId: string): boolean;
+  isOpen(streamId: string): boolean;
+  /** The events of a stream held here, in order (event N at index N - 1); empty when unknown. */
+  eventsOf(streamId: string): readonly T[];
+  /** `read` without the promise: the entries, or undefined for an unknown stream. */
+  readLocal(streamId: string, afterId: number, signal?: AbortSignal): AsyncIterable<StreamEntry<T>> | undefined;
+}
+
+export function createMemoryStreamLog<T>(options: MemoryStreamLogOptions = {}): MemoryStreamLog<T> {
   const retentionMs = options.retentionMs ?? 5 * 60_000;
   const maxFinished = options.maxFinished ?? 1000;
   const streams = new Map<string, StreamState<T>>();
@@ -34,17 +45,24 @@ export function createMemoryStreamLog<T>(options: MemoryStreamLogOptions = {}): 
     for (const w of waiters) w.wake();
   };
 
+  const readLocal = (streamId: string, afterId: number, signal?: AbortSignal) => {
+    const state = streams.get(streamId);
+    if (!state) return undefined;
+    return follow(state, Math.max(0, Math.floor(afterId)), signal);
+  };
+
   return {
     open(streamId) {
-      if (streams.has(streamId)) throw new Error(`stream ${streamId} already exists`);
+      if (streams.has(streamId)) return Promise.reject(new Error(`stream ${streamId} already exists`));
       streams.set(streamId, { events: [], open: true, wake: new Set() });
+      return Promise.resolve();
     },
-    append(streamId, data) {
+    append(streamId, id, data) {
       const state = streams.get(streamId);
       if (!state?.open) throw new Error(`stream ${streamId} is not open`);
+      if (id !== state.events.length + 1) throw new Error(`stream ${streamId}: event ${id} appended after ${state.events.length}`);
       state.events.push(data);
       notify(state);
-      return state.events.length;
     },
     close(streamId) {
       const state = streams.get(streamId);
@@ -66,11 +84,13 @@ export function createMemoryStreamLog<T>(options: MemoryStreamLogOptions = {}): 
     isOpen(streamId) {
       return streams.get(streamId)?.open ?? false;
     },
+    readLocal,
+    eventsOf: (streamId) => streams.get(streamId)?.events ?? [],
     read(streamId, afterId, signal) {
-      const state = streams.get(streamId);
-      if (!state) return undefined;
-      return follow(state, Math.max(0, Math.floor(afterId)), signal);
+      return Promise.resolve(readLocal(streamId, afterId, signal));
     },
+    // A dead process's streams were only ever in its own memory.
+    endOrphan: () => Promise.resolve(),
     size() {
       return streams.size;
     },
