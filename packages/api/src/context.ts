@@ -1,4 +1,4 @@
-import type { PresenceRegistry, Store, StreamLog } from '@colloquy/store';
+import type { LiveInfo, PresenceRegistry, Store, StreamLog } from '@colloquy/store';
 import { requestFacts } from './clients/request-facts.ts';
 import { AppError } from './errors/app-error.ts';
 import { toTRPCError } from './errors/to-trpc-error.ts';
@@ -49,6 +49,8 @@ export interface Services {
   presence: PresenceRegistry;
   /** File content held in memory at once (text extraction of uploads), across the process. */
   uploadMemory: ByteBudget;
+  /** Whether live state is in-process or shared through Redis, this instance's id, readiness. */
+  live: LiveInfo;
 }
 
 export type Role = 'user' | 'admin';

@@ -2,11 +2,11 @@ import { PresenceLimitError, type AttachInput, type PresenceLease, type Presence
 import { AppError } from '../errors/app-error.ts';
 
 /** `presence.attach`, with its refusal as an AppError (429 at the limit of clients per user). */
-export function attachClient(presence: PresenceRegistry, input: AttachInput): PresenceLease {
+export async function attachClient(presence: PresenceRegistry, input: AttachInput): Promise<PresenceLease> {
   try {
-    return presence.attach(input);
+    return await presence.attach(input);
   } catch (err) {
     if (err instanceof PresenceLimitError) throw new AppError('TOO_MANY_REQUESTS', err.message, { retryAfterSeconds: 5 });
-    throw err;
+    throw new AppError('SERVICE_UNAVAILABLE', 'presence is unavailable right now; retry shortly', { cause: err });
   }
 }

@@ -14,12 +14,12 @@ export const DEFAULT_PRESENCE_TIMEOUT_MS = 30_000;
  * a heartbeat every `heartbeatMs` (so the client can tell a dead connection too). Ends when the
  * client went silent (timed out) or the server shuts down; the client then reconnects.
  */
-export const connect = publicProcedure.input(connectInput).subscription(({ ctx, input, signal }) => {
+export const connect = publicProcedure.input(connectInput).subscription(async ({ ctx, input, signal }) => {
   const actor = resolveActor(ctx, input.user);
   const timeoutMs = ctx.services.config.presenceTimeoutMs ?? DEFAULT_PRESENCE_TIMEOUT_MS;
   const clientId = input.clientId ?? randomUUID();
   // Attached before the stream starts, so a refusal (409, 429) is an error response.
-  const lease = attachClient(ctx.services.presence, {
+  const lease = await attachClient(ctx.services.presence, {
     id: clientId,
     userId: actor.owner,
     overwrite: true,
@@ -31,7 +31,8 @@ export const connect = publicProcedure.input(connectInput).subscription(({ ctx, 
       metadata: input.metadata ?? {},
     },
   });
-  // Also released if the connection goes away before the stream is ever read.
+  // Also released if the connection goes away before the stream is ever read (or went while attaching).
+  if (signal?.aborted) lease.release();
   signal?.addEventListener('abort', () => lease.release(), { once: true });
   const connected: PresenceMessage = { type: 'connected', clientId, heartbeatMs: heartbeatIntervalMs(timeoutMs), timeoutMs };
   return hold(lease, connected, connected.heartbeatMs, signal);

@@ -10,6 +10,6 @@ export const heartbeat = publicProcedure.input(heartbeatInput).mutation(async ({
   const { presence } = ctx.services;
   // Client ids are per user: this names the caller's own client of that id, or none.
   const record = await presence.get(actor.owner, input.clientId);
-  if (!record || !presence.touch(actor.owner, input.clientId)) throw notFound('client');
+  if (!record || !(await presence.touch(actor.owner, input.clientId))) throw notFound('client');
   return { clientId: record.id, lastSeen: toIso(Date.now()) };
 });

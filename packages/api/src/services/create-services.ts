@@ -1,55 +1,73 @@
 import type { Agent } from '@colloquy/agents';
-import { createMemoryPresence, createMemoryStreamLog, type PresenceRegistry, type Store } from '@colloquy/store';
+import { createMemoryLiveState, type LiveState, type Store } from '@colloquy/store';
 import { DEFAULT_PRESENCE_TIMEOUT_MS } from '../clients/connect.ts';
 import type { ApiConfig, Services } from '../context.ts';
 import type { StreamEvent } from '../schemas/stream-event.ts';
 import { createAgentRegistry } from './agent-registry.ts';
-import { createBlobStore } from './blob-store.ts';
+import { createBlobStore, createDatabaseBlobStore, type BlobStore } from './blob-store.ts';
 import { createByteBudget } from './byte-budget.ts';
 import { noTurnObserver, silentLogger, type Logger, type TurnObserver } from './observability.ts';
-import { createTurnService } from './turn-service.ts';
+import { createTurnService, DEFAULT_INSTANCE_LEASE_MS } from './turn-service.ts';
 
 export interface ServicesOptions {
   config: ApiConfig;
   store: Store;
   agents: Agent[];
   defaultAgent: string;
+  /** Where file contents are kept when no `blobs` store is given (DATA_DIR/blobs). */
   blobDir: string;
+  /**
+   * File contents; default: in the database with PostgreSQL (instances share no disk), files
+   * under `blobDir` with SQLite (one machine). Uploads are staged under `blobDir` either way.
+   */
+  blobs?: BlobStore;
+  /**
+   * The stream log, presence, generation slots and stop signals: in-process (default, built
+   * from the options below) or shared through Redis (`openLiveState` with REDIS_URL).
+   */
+  live?: LiveState<StreamEvent>;
   streamRetentionMs?: number;
   flushIntervalMs?: number;
+  /** How long an instance's lease lasts without renewal (INSTANCE_LEASE_MS). */
+  instanceLeaseMs?: number;
   /** Where the services log (agent failures and the like); silent when absent. */
   logger?: Logger;
   /** Told about each turn's start, first token and end (the server's metrics). */
   turnObserver?: TurnObserver;
-  /** Connected clients; default: in-process, with `config.presenceTimeoutMs`. */
-  presence?: PresenceRegistry;
-  /** Connected clients one user may have at once (for the default presence registry). */
+  /** Connected clients one user may have at once (for the default in-process presence). */
   maxClientsPerUser?: number;
 }
 
 /** Wires the long-lived services the procedures use. */
 export function createServices(options: ServicesOptions): Services {
   const { config, store } = options;
-  const streamLog = createMemoryStreamLog<StreamEvent>({ retentionMs: options.streamRetentionMs });
+  const instanceLeaseMs = options.instanceLeaseMs ?? DEFAULT_INSTANCE_LEASE_MS;
+  const live =
+    options.live ??
+    createMemoryLiveState<StreamEvent>({
+      streamRetentionMs: options.streamRetentionMs,
+      presenceTimeoutMs: config.presenceTimeoutMs ?? DEFAULT_PRESENCE_TIMEOUT_MS,
+      maxClientsPerUser: options.maxClientsPerUser,
+      slotLeaseMs: instanceLeaseMs,
+    });
   const agents = createAgentRegistry(options.agents, options.defaultAgent);
-  const blobs = createBlobStore(options.blobDir);
+  const blobs =
+    options.blobs ?? (store.kind === 'postgres' ? createDatabaseBlobStore(store.blobContents, options.blobDir) : createBlobStore(options.blobDir));
   const logger = options.logger ?? silentLogger;
   const turns = createTurnService({
     config,
     store,
-    streamLog,
+    streamLog: live.streamLog,
     agents,
     blobs,
+    slots: live.slots,
+    stops: live.stops,
+    instanceId: live.instanceId,
+    instanceLeaseMs,
     flushIntervalMs: options.flushIntervalMs,
     logger,
     observer: options.turnObserver ?? noTurnObserver,
   });
-  const presence =
-    options.presence ??
-    createMemoryPresence({
-      timeoutMs: config.presenceTimeoutMs ?? DEFAULT_PRESENCE_TIMEOUT_MS,
-      maxPerUser: options.maxClientsPerUser || undefined,
-    });
   const uploadMemory = createByteBudget(config.uploadMemoryTotal ?? Number.POSITIVE_INFINITY);
-  return { config, store, streamLog, agents, turns, blobs, logger, presence, uploadMemory };
+  return { config, store, streamLog: live.streamLog, agents, turns, blobs, logger, presence: live.presence, live, uploadMemory };
 }
