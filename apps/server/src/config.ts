@@ -1,4 +1,5 @@
 import { mkdirSync, realpathSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SQLITE_DRIVER_CHOICES, type SqliteDriverChoice } from '@colloquy/store';
 import { z } from 'zod';
@@ -31,7 +32,21 @@ const envSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: z.string().trim().min(1).optional(),
   SQLITE_DRIVER: z.enum(SQLITE_DRIVER_CHOICES).default('auto'),
-  REDIS_URL: z.string().trim().url().optional(),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .url()
+    .refine((v) => /^rediss?:\/\//.test(v), 'expected a redis:// or rediss:// URL')
+    .optional(),
+  REDIS_PREFIX: z.string().trim().min(1).max(64).default('colloquy:'),
+  WORKERS: z
+    .string()
+    .trim()
+    .regex(/^(auto|\d{1,3})$/, 'expected a number of processes or auto')
+    .transform((v) => (v === 'auto' ? availableParallelism() : Number(v)))
+    .pipe(z.number().int().min(1, 'expected at least 1').max(256))
+    .default(1),
+  INSTANCE_LEASE_MS: int(1000, 600_000).default(15_000),
   UPLOAD_ROOTS: z.string().trim().min(1).optional(),
   DEFAULT_USER: z.string().trim().min(1).max(128).default('default'),
   DEFAULT_RESPONSE_MODE: z.enum(['blocking', 'streaming']).default('blocking'),
@@ -87,6 +102,14 @@ export interface ServerConfig {
   databaseUrl: string;
   /** Library for a SQLite database: `auto` takes better-sqlite3 when its native binding loads, else libsql. */
   sqliteDriver: SqliteDriverChoice;
+  /** Shared live state (stream log, stops, limits, presence, video relay); in-process when unset. */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel (several deployments may share one Redis). */
+  redisPrefix: string;
+  /** Server processes to fork (node:cluster) sharing the port; more than one needs REDIS_URL. */
+  workers: number;
+  /** How long an instance's lease lasts without renewal; its turns become `interrupted` after it. */
+  instanceLeaseMs: number;
   uploadRoots: string[];
   defaultUser: string;
   defaultResponseMode: 'blocking' | 'streaming';
@@ -173,8 +196,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  if (e.REDIS_URL) {
-    throw new ConfigError('REDIS_URL is set, but the Redis stream log is not available in this build yet; unset it.');
+  if (e.WORKERS > 1 && !e.REDIS_URL) {
+    // Workers share nothing in memory: streams, stops, limits and presence must be shared.
+    throw new ConfigError(
+      `Invalid configuration:\n  WORKERS: ${e.WORKERS} processes need REDIS_URL (their live streams, stops, limits and presence are shared through Redis); set REDIS_URL or WORKERS=1`,
+    );
   }
   let configFile: ConfigFile | undefined;
   let agents: AgentConfig[];
@@ -245,6 +271,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     dataDir,
     databaseUrl: e.DATABASE_URL ?? join(dataDir, 'colloquy.sqlite'),
     sqliteDriver: e.SQLITE_DRIVER,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    workers: e.WORKERS,
+    instanceLeaseMs: e.INSTANCE_LEASE_MS,
     uploadRoots,
     defaultUser: e.DEFAULT_USER,
     defaultResponseMode: e.DEFAULT_RESPONSE_MODE,

@@ -3,7 +3,8 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import proxyaddr from 'proxy-addr';
 import { createContextFactory, createServices, type Services } from '@colloquy/api';
-import { openStore } from '@colloquy/store';
+import { openLiveState, openStore, type LiveState } from '@colloquy/store';
+import type { StreamEvent } from '@colloquy/api';
 import type { Express } from 'express';
 import { createApp } from './app.ts';
 import { buildAgents } from './build-agents.ts';
@@ -52,7 +53,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     sqliteDriver: config.sqliteDriver,
     onSqliteFallback: (reason) => logger.info({ reason }, 'better-sqlite3 is not loadable here; SQLite runs on libsql (see SQLITE_DRIVER)'),
   });
+  let liveState: LiveState<StreamEvent>;
+  try {
+    liveState = await openLiveState<StreamEvent>({
+      redisUrl: config.redisUrl,
+      redisPrefix: config.redisPrefix,
+      streamRetentionMs: config.streamRetentionMs,
+      presenceTimeoutMs: config.presenceTimeoutMs,
+      maxClientsPerUser: config.maxClientsPerUser,
+      slotLeaseMs: config.instanceLeaseMs,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const services = createServices({
+    live: liveState,
+    instanceLeaseMs: config.instanceLeaseMs,
     config: {
       defaultUser: config.defaultUser,
       uploadRoots: config.uploadRoots,
@@ -66,7 +83,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       requireApiKey: config.apiKeys.length > 0,
       presenceTimeoutMs: config.presenceTimeoutMs,
     },
-    maxClientsPerUser: config.maxClientsPerUser,
     store,
     agents: buildAgents(config.agents, { upstream: config.upstream, localDeltaDelayMs: config.localAgentDeltaDelayMs }),
     defaultAgent: config.defaultAgent,
@@ -78,9 +94,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   metrics.setActiveTurnsSource(() => services.turns.activeCount());
   metrics.setConnectedClientsSource(() => services.presence.count());
-  // Anything still `streaming` was cut off when a previous process died.
+  // Takes this instance's lease; answers of instances that are gone (a previous process of this
+  // one, or another instance that died) become `interrupted`. Live turns of other instances are
+  // left alone; the lease re-checks periodically.
   const interrupted = await services.turns.recoverInterrupted();
-  if (interrupted > 0) logger.warn({ count: interrupted }, 'answers cut off by the previous process marked interrupted');
+  if (interrupted > 0) logger.warn({ count: interrupted }, 'answers cut off by instances that are gone marked interrupted');
   // Uploads a previous process was receiving when it died.
   await services.blobs.sweepStaging();
 
@@ -93,6 +111,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     maxStreamsPerIp: config.maxStreamsPerIp,
     allowedHosts: config.allowedHosts,
     corsOrigins: config.corsOrigins,
+    redis: liveState.redis,
   });
   const app = createApp(config, services, access, { logger, metrics, isDraining: () => draining });
   const server = createAppServer(app, config);
@@ -108,6 +127,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     maxViewersPerPublisher: config.maxVideoViewers,
     timeoutMs: config.presenceTimeoutMs,
     isDraining: () => draining,
+    redis: liveState.redis,
   });
   registerVideoMetrics(metrics.registry, live.hub);
   server.on('upgrade', live.handleUpgrade);
@@ -148,6 +168,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await stopped;
+        // Every turn here has ended: the lease goes (nothing of ours is left to recover).
+        await services.turns.close().catch((err: unknown) => logger.warn({ err }, 'giving the instance lease up failed'));
+        await liveState.dispose().catch((err: unknown) => logger.warn({ err }, 'closing the live state failed'));
         await store.close();
         logger.info({ turns: running, cutStreams: cut, ms: Date.now() - started }, 'shut down');
       })();

@@ -38,17 +38,22 @@ export function healthRoutes(options: HealthOptions): Router {
   });
 
   r.get('/readyz', async (_req, res) => {
-    const [storeOk, agentResults] = await Promise.all([
+    const shared = services.live.kind === 'redis';
+    const [storeOk, redisOk, agentResults] = await Promise.all([
       within(readinessTimeoutMs, () => services.store.ping().then(() => true)),
+      shared ? within(readinessTimeoutMs, () => services.live.ping().then(() => true)) : Promise.resolve(true),
       Promise.all(
         services.agents.list().map(async (a) => [a.info.id, await within(readinessTimeoutMs, () => a.checkReachable())] as const),
       ),
     ]);
-    const ready = storeOk && agentResults.every(([, ok]) => ok) && !options.isDraining();
+    const ready = storeOk && redisOk && agentResults.every(([, ok]) => ok) && !options.isDraining();
     const body: Readiness = {
       status: ready ? 'ok' : options.isDraining() ? 'draining' : 'unavailable',
+      // Which instance answered (several may serve behind one address).
+      instance: services.live.instanceId,
       store: storeOk ? 'ok' : 'unreachable',
       storeDriver: services.store.driver,
+      ...(shared ? { redis: redisOk ? ('ok' as const) : ('unreachable' as const) } : {}),
       agents: Object.fromEntries(agentResults.map(([id, ok]) => [id, ok ? 'ok' : 'unreachable'])),
     };
     res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json(body);

@@ -11,10 +11,12 @@ import {
   type Services,
 } from '@colloquy/api';
 import type { ClientRecord } from '@colloquy/store';
+import type { RedisLink } from '@colloquy/store';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from '../security/auth.ts';
 import { rateBucket, type AccessControl } from '../security/index.ts';
 import { FRAME_HEADER_BYTES } from './frame.ts';
+import { createRedisFrameRelay, localFrameRelay } from './frame-relay.ts';
 import { createVideoHub, ViewerLimitError, type VideoHub } from './video-hub.ts';
 
 /** The WebSocket endpoint of live video. */
@@ -38,6 +40,8 @@ export interface LiveSocketOptions {
   timeoutMs: number;
   /** True once shutdown has begun: new sockets are refused (503). */
   isDraining(): boolean;
+  /** The Redis connections when live state is shared: frames then cross instances through it. */
+  redis?: RedisLink;
 }
 
 export interface LiveSockets {
@@ -92,6 +96,7 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
     maxViewersPerPublisher: options.maxViewersPerPublisher,
     pingIntervalMs,
     timeoutMs: options.timeoutMs,
+    relay: options.redis ? createRedisFrameRelay(options.redis) : localFrameRelay,
   });
   const publishers = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes + FRAME_HEADER_BYTES, perMessageDeflate: false });
   const viewers = new WebSocketServer({ noServer: true, maxPayload: VIEWER_MAX_PAYLOAD, perMessageDeflate: false });
@@ -155,7 +160,7 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
 
     if (role === 'publish') {
       const id = clientId ?? randomUUID();
-      const lease = attachClient(services.presence, {
+      const lease = await attachClient(services.presence, {
         id,
         userId: actor.owner,
         details: { kind: 'video', ip: ctx.request.ip ?? null, userAgent: ctx.request.userAgent ?? null },
@@ -170,7 +175,7 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
       const target = await watchedClient(actor.scope, clientId);
       viewers.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         try {
-          hub.watch(ws, target.userId, clientId);
+          hub.watch(ws, target.userId, clientId, target.publishing);
         } catch (err) {
           ws.close(1013, err instanceof ViewerLimitError ? err.message : 'refused');
         }

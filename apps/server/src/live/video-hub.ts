@@ -1,6 +1,7 @@
 import type { PresenceLease, PresenceRegistry } from '@colloquy/store';
 import type { WebSocket } from 'ws';
 import { checkFrame, FrameError, stampFrame } from './frame.ts';
+import { localFrameRelay, type FrameRelay } from './frame-relay.ts';
 
 /**
  * Live video: publishers send frames, the hub keeps each publisher's latest frame and relays
@@ -24,6 +25,8 @@ export interface VideoHubOptions {
   /** Ping every socket this often; one that has not answered for `timeoutMs` is cut. */
   pingIntervalMs: number;
   timeoutMs: number;
+  /** How frames reach viewers on other instances (in-process: nothing to cross). */
+  relay?: FrameRelay;
 }
 
 export interface VideoStats {
@@ -64,6 +67,8 @@ interface Publisher {
   lease: PresenceLease;
   tokens: number;
   refilledAt: number;
+  /** Stops answering other instances' requests for the latest frame. */
+  unserve: () => void;
 }
 
 /** One client's video: the client is its user's `clientId` (client ids are per user). */
@@ -75,6 +80,12 @@ interface Channel {
   latest: Buffer | undefined;
   seq: number;
   viewers: Set<Viewer>;
+  /** The channel's name across instances (its user, URI-encoded, and its client id). */
+  relayName: string;
+  /** Following a publisher on another instance (while this one has viewers and no publisher). */
+  unfollow: (() => void) | undefined;
+  /** Whether the remote publisher is publishing (as last heard). */
+  remotePublishing: boolean;
 }
 
 export class ViewerLimitError extends Error {
@@ -85,7 +96,8 @@ export interface VideoHub {
   /** Takes over a publisher's socket for the lease's client (the lease is released when it closes). */
   publish(ws: WebSocket, lease: PresenceLease): void;
   /** Takes over a viewer's socket; throws ViewerLimitError when the publisher has too many. */
-  watch(ws: WebSocket, userId: string, clientId: string): void;
+  /** `publishing`: whether the client publishes (from presence), for a publisher on another instance. */
+  watch(ws: WebSocket, userId: string, clientId: string, publishing?: boolean): void;
   stats(): VideoStats;
   /** Closes every socket (1001) and stops pinging. */
   close(): void;
@@ -111,13 +123,48 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
     const key = channelKey(userId, clientId);
     let channel = channels.get(key);
     if (!channel) {
-      channel = { key, userId, clientId, publisher: undefined, latest: undefined, seq: 0, viewers: new Set() };
+      channel = {
+        key,
+        userId,
+        clientId,
+        publisher: undefined,
+        latest: undefined,
+        seq: 0,
+        viewers: new Set(),
+        relayName: `${encodeURIComponent(userId)}:${clientId}`,
+        unfollow: undefined,
+        remotePublishing: false,
+      };
       channels.set(key, channel);
     }
     return channel;
   };
+  const relay = options.relay ?? localFrameRelay;
   const forget = (channel: Channel) => {
+    if (channel.viewers.size === 0 && channel.unfollow) {
+      channel.unfollow();
+      channel.unfollow = undefined;
+      if (!channel.publisher) channel.latest = undefined;
+    }
     if (!channel.publisher && channel.viewers.size === 0 && channels.get(channel.key) === channel) channels.delete(channel.key);
+  };
+  /** Viewers here of a publisher elsewhere: its frames come through the relay. */
+  const followRemote = (channel: Channel) => {
+    if (channel.unfollow || channel.publisher) return;
+    channel.unfollow = relay.follow(channel.relayName, {
+      frame(frame) {
+        if (channel.publisher) return;
+        channel.latest = frame;
+        stats.framesIn += 1;
+        for (const viewer of channel.viewers) offer(viewer, frame);
+      },
+      publishing(on) {
+        if (channel.publisher || channel.remotePublishing === on) return;
+        channel.remotePublishing = on;
+        if (!on) channel.latest = undefined;
+        for (const viewer of channel.viewers) sendJson(viewer.ws, { type: on ? 'publishing' : 'ended' });
+      },
+    });
   };
 
   const sendJson = (ws: WebSocket, message: object) => {
@@ -161,6 +208,8 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
     channel.publisher = undefined;
     channel.latest = undefined;
     stats.publishers -= 1;
+    publisher.unserve();
+    relay.publishing(channel.relayName, false);
     for (const viewer of channel.viewers) sendJson(viewer.ws, { type: 'ended' });
     options.presence.setPublishing(channel.userId, channel.clientId, false);
     // The last lease going removes the client (its viewers are then closed, see below).
@@ -188,8 +237,9 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
     stampFrame(data, channel.seq, now);
     channel.latest = data;
     stats.framesIn += 1;
-    options.presence.touch(channel.userId, channel.clientId);
+    void options.presence.touch(channel.userId, channel.clientId);
     for (const viewer of channel.viewers) offer(viewer, data);
+    relay.frame(channel.relayName, data);
   };
 
   const pinger = setInterval(() => {
@@ -219,13 +269,25 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
         endPublication(channel, previous);
         previous.ws.close(CLOSE.replaced, 'replaced by a newer publisher');
       }
-      const publisher: Publisher = { ws, lease, tokens: burst, refilledAt: Date.now() };
+      // A publisher here replaces following one elsewhere.
+      channel.unfollow?.();
+      channel.unfollow = undefined;
+      const publisher: Publisher = {
+        ws,
+        lease,
+        tokens: burst,
+        refilledAt: Date.now(),
+        unserve: relay.serve(channel.relayName, () => {
+          if (channel.publisher === publisher && channel.latest) relay.frame(channel.relayName, channel.latest);
+        }),
+      };
       channel.publisher = publisher;
+      relay.publishing(channel.relayName, true);
       channel.seq = 0;
       stats.publishers += 1;
       track(ws);
       // A publisher that sends nothing for a while (a paused camera) stays connected while it answers pings.
-      ws.on('pong', () => options.presence.touch(userId, clientId));
+      ws.on('pong', () => void options.presence.touch(userId, clientId));
       options.presence.setPublishing(userId, clientId, true);
       lease.signal.addEventListener('abort', () => ws.close(CLOSE.goingAway, 'client timed out'), { once: true });
       ws.on('message', (data, isBinary) => {
@@ -245,7 +307,7 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
       for (const viewer of channel.viewers) sendJson(viewer.ws, { type: 'publishing' });
     },
 
-    watch(ws, userId, clientId) {
+    watch(ws, userId, clientId, publishing = false) {
       const channel = channelOf(userId, clientId);
       if (channel.viewers.size >= options.maxViewersPerPublisher) {
         forget(channel);
@@ -263,8 +325,12 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
         stats.viewers -= 1;
         forget(channel);
       });
-      sendJson(ws, { type: 'hello', clientId, publishing: channel.publisher !== undefined });
-      // A late viewer gets the latest frame at once.
+      if (!channel.publisher && !channel.unfollow) {
+        channel.remotePublishing = publishing;
+        followRemote(channel);
+      }
+      sendJson(ws, { type: 'hello', clientId, publishing: channel.publisher !== undefined || channel.remotePublishing });
+      // A late viewer gets the latest frame at once (from another instance: as soon as it is re-sent).
       if (channel.latest) offer(viewer, channel.latest);
     },
 
@@ -273,6 +339,7 @@ export function createVideoHub(options: VideoHubOptions): VideoHub {
     close() {
       clearInterval(pinger);
       unwatch();
+      for (const c of channels.values()) c.unfollow?.();
       const sockets = [...channels.values()].flatMap((c) => [...(c.publisher ? [c.publisher.ws] : []), ...[...c.viewers].map((v) => v.ws)]);
       for (const ws of sockets) ws.close(CLOSE.goingAway, 'server shutting down');
       // A peer that does not answer the close (a stalled viewer) is cut.

@@ -234,8 +234,10 @@ export const healthSchema = named(z.object({ status: z.literal('ok') }), 'Health
 export const readinessSchema = named(
   z.object({
     status: z.enum(['ok', 'unavailable', 'draining']),
+    instance: z.string().describe('The id of the instance that answered (its lease and turn-owner id)'),
     store: z.enum(['ok', 'unreachable']),
     storeDriver: z.enum(STORE_DRIVERS).describe('The library the store talks to its database through'),
+    redis: z.enum(['ok', 'unreachable']).optional().describe('Present when REDIS_URL is set'),
     agents: z.record(z.string(), z.enum(['ok', 'unreachable'])).describe('Each configured agent by id'),
   }),
   'Readiness',

@@ -1,11 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { relative, sep } from 'node:path';
+import type { RedisLink } from '@colloquy/store';
 import type { Request, RequestHandler, Response } from 'express';
 import { refuseConnection } from '../http/error-envelope.ts';
 import { createKeyRing, RECOMMENDED_KEY_LENGTH, type ApiKeyEntry, type KeyRing } from './api-keys.ts';
 import { identify, requireKey } from './auth.ts';
 import { isLoopbackHost } from './network.ts';
-import { createRateLimiter, rateBucket, type RateLimiter } from './rate-limit.ts';
+import { createRateLimiter, rateBucket, redisRateLimitStore, type RateLimiter } from './rate-limit.ts';
 import { createSiteCheck, type SiteCheck } from './origin.ts';
 import { createStreamLimiter, type StreamLimiter } from './stream-limit.ts';
 
@@ -26,6 +27,11 @@ export interface AccessControlOptions {
   allowedHosts: readonly string[];
   /** Web origins besides the server's own that may call it from a browser (`*`: any). */
   corsOrigins: readonly string[];
+  /**
+   * Counts rate limits across instances when set (REDIS_URL); while Redis is unreachable requests
+   * are let through rather than refused (/readyz reports the outage).
+   */
+  redis?: RedisLink;
 }
 
 /**
@@ -45,7 +51,11 @@ export interface AccessControl {
 export function createAccessControl(options: AccessControlOptions): AccessControl {
   return {
     ring: createKeyRing(options.apiKeys),
-    limiter: createRateLimiter({ perMinute: options.rateLimitPerMinute, maxBatchSize: options.maxBatchSize }),
+    limiter: createRateLimiter({
+      perMinute: options.rateLimitPerMinute,
+      maxBatchSize: options.maxBatchSize,
+      ...(options.redis ? { store: redisRateLimitStore(options.redis), failOpen: true } : {}),
+    }),
     streams: createStreamLimiter({ perKey: options.maxStreamsPerKey, perIp: options.maxStreamsPerIp }),
     sites: createSiteCheck({ allowedHosts: options.allowedHosts, corsOrigins: options.corsOrigins }),
   };

@@ -1,5 +1,7 @@
 import type { RequestHandler } from 'express';
+import type { RedisLink } from '@colloquy/store';
 import { ipKeyGenerator, MemoryStore, rateLimit, type Store } from 'express-rate-limit';
+import { RedisStore } from 'rate-limit-redis';
 import { refuseConnection } from '../http/error-envelope.ts';
 import type { RequestAuth } from './auth.ts';
 
@@ -11,9 +13,25 @@ export interface RateLimiterOptions {
   maxBatchSize: number;
   /**
    * Where the counts live. Default: in this process (express-rate-limit's MemoryStore). Several
-   * server processes pass a shared store (e.g. `rate-limit-redis`): nothing else changes.
+   * server processes pass a shared store (`redisRateLimitStore`): nothing else changes.
    */
   store?: Store;
+  /**
+   * Let requests through when the store fails (a shared store that is unreachable: /readyz
+   * reports that) rather than answer them with an error.
+   */
+  failOpen?: boolean;
+}
+
+/**
+ * The counts in Redis (REDIS_URL), shared by every instance: `rate-limit-redis` over the
+ * process's shared command connection, keys under `<REDIS_PREFIX>rl:`.
+ */
+export function redisRateLimitStore(redis: RedisLink): Store {
+  return new RedisStore({
+    prefix: `${redis.prefix}rl:`,
+    sendCommand: (command: string, ...args: string[]) => redis.command.call(command, ...args) as Promise<number>,
+  });
 }
 
 export interface RateLimiter {
@@ -53,6 +71,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter | un
     windowMs: WINDOW_MS,
     limit: perMinute,
     store,
+    passOnStoreError: options.failOpen ?? false,
     // `RateLimit` / `RateLimit-Policy` (IETF draft 8) on every response, `Retry-After` on 429s.
     standardHeaders: 'draft-8',
     legacyHeaders: false,
@@ -80,10 +99,20 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter | un
       const bucket = rateBucket(req.auth, req.ip);
       (async () => {
         for (let i = 0; i < extra; i++) await store.increment(bucket);
-      })().then(() => limiter(req, res, next), next);
+      })().then(
+        () => limiter(req, res, next),
+        (err: unknown) => (options.failOpen ? limiter(req, res, next) : next(err)),
+      );
     },
     async hit(bucket) {
-      const { totalHits, resetTime } = await store.increment(bucket);
+      let counted;
+      try {
+        counted = await store.increment(bucket);
+      } catch (err) {
+        if (options.failOpen) return undefined;
+        throw err;
+      }
+      const { totalHits, resetTime } = counted;
       if (totalHits <= perMinute) return undefined;
       return Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + WINDOW_MS) - Date.now()) / 1000));
     },
