@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { chromium, type Browser } from 'playwright-core';
+import { noteSkipped } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../src/live/frame.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
@@ -19,10 +20,8 @@ const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const IN_CI = process.env.CI === 'true';
 
 if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(
-    `\n${'!'.repeat(78)}\n!! live-page.test.ts SKIPPED: no Chromium at ${CHROMIUM}.\n` +
-      `!! Install it (apt-get install chromium) or set CHROMIUM_PATH; in CI (CI=true) this is a failure.\n${'!'.repeat(78)}\n`,
-  );
+  // Listed again, with every other skip, at the end of the run.
+  noteSkipped('server: live page in Chromium', `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 }
 
 describe.runIf(!HAVE_CHROMIUM && IN_CI)('live page (Chromium required in CI)', () => {

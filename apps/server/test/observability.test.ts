@@ -225,7 +225,7 @@ describe('health and readiness', () => {
   it('/readyz is 200 when the store answers and every agent is reachable', async () => {
     const res = await requestJson(`${server.url}/readyz`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok', store: 'ok', storeDriver: server.services.store.driver, agents: { local: 'ok' } });
+    expect(res.body).toEqual({ status: 'ok', instance: server.services.live.instanceId, store: 'ok', storeDriver: server.services.store.driver, agents: { local: 'ok' } });
   });
 
   it('/readyz is 503 naming the store when it stops answering', async () => {
@@ -275,6 +275,7 @@ describe('readiness with an unreachable agent', () => {
     expect(res.status).toBe(503);
     expect(res.body).toEqual({
       status: 'unavailable',
+      instance: server.services.live.instanceId,
       store: 'ok',
       storeDriver: server.services.store.driver,
       agents: { local: 'ok', openai: 'unreachable' },

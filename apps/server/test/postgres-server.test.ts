@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { openPostgresStore } from '@colloquy/store';
+import { serviceAvailable, testServices } from '@colloquy/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestClient } from './support/trpc-client.ts';
 import { readNdjson, requestJson, startTestServer } from './support/test-server.ts';
 
-const url = process.env.TEST_DATABASE_URL;
-if (!url) {
-  if (process.env.CI === 'true') throw new Error('TEST_DATABASE_URL must be set in CI: the PostgreSQL server tests cannot be skipped there');
-  console.warn('[server] PostgreSQL-backed server tests SKIPPED: TEST_DATABASE_URL is unset');
-}
+// TEST_DATABASE_URL, else the local PostgreSQL at its default address; in CI a missing one fails.
+const url = (await testServices()).postgres;
+const runs = serviceAvailable(url, 'PostgreSQL', 'server: on PostgreSQL');
 
 const schema = `colloquy_srv_${randomUUID().replace(/-/g, '')}`;
 
-describe.skipIf(!url)('the server on PostgreSQL (DATABASE_URL=postgres://…)', () => {
+describe.runIf(runs)('the server on PostgreSQL (DATABASE_URL=postgres://…)', () => {
   afterAll(async () => {
     const { default: pg } = await import('pg');
     const client = new pg.Client({ connectionString: url });
