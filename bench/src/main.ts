@@ -18,6 +18,7 @@ import { runLoad } from './scenarios/s2-load.ts';
 import { runOpenStreams } from './scenarios/s3-open-streams.ts';
 import { runRelay } from './scenarios/s4-relay.ts';
 import { runStore } from './scenarios/s5-store.ts';
+import { runInstances } from './scenarios/s6-instances.ts';
 import { benchDir, repoRoot, startColloquy, startFloor, startMock, startPeer } from './lib/targets.ts';
 import { loadSqliteDriver, SQLITE_DRIVER_CHOICES, type SqliteDriverChoice } from '@colloquy/store';
 
@@ -27,6 +28,7 @@ export interface ModeParams {
   s3: { streams: number; delayMs: number; windowS: number };
   s4: { chunks: number; concurrency: number[]; runs: number };
   s5: { conversations: number; samples: number; httpSamples: number };
+  s6: { durationS: number; runs: number; reattachSamples: number };
   runtimeCheck: { runs: number; perRun: number };
 }
 
@@ -36,6 +38,7 @@ const QUICK: ModeParams = {
   s3: { streams: 1000, delayMs: 5000, windowS: 5 },
   s4: { chunks: 50_000, concurrency: [1, 4], runs: 3 },
   s5: { conversations: 10_000, samples: 2000, httpSamples: 1000 },
+  s6: { durationS: 5, runs: 2, reattachSamples: 200 },
   runtimeCheck: { runs: 3, perRun: 1000 },
 };
 
@@ -45,6 +48,7 @@ const FULL: ModeParams = {
   s3: { streams: 10_000, delayMs: 5000, windowS: 10 },
   s4: { chunks: 200_000, concurrency: [1, 4], runs: 3 },
   s5: { conversations: 100_000, samples: 5000, httpSamples: 2000 },
+  s6: { durationS: 10, runs: 3, reattachSamples: 500 },
   runtimeCheck: { runs: 5, perRun: 2000 },
 };
 
@@ -55,6 +59,7 @@ const SMOKE: ModeParams = {
   s3: { streams: 200, delayMs: 1000, windowS: 2 },
   s4: { chunks: 5000, concurrency: [1, 4], runs: 1 },
   s5: { conversations: 2000, samples: 200, httpSamples: 100 },
+  s6: { durationS: 1, runs: 1, reattachSamples: 20 },
   runtimeCheck: { runs: 1, perRun: 50 },
 };
 
@@ -169,6 +174,11 @@ async function main(): Promise<void> {
       log(`scenario 5: store with ${params.s5.conversations.toLocaleString('en-US')} conversations`);
       report.store = await runStore({ ...params.s5, mockUrl: mock.url, sqliteDriver: sqliteDriver as SqliteDriverChoice, log });
     }
+    if (want('6')) {
+      log('scenario 6: several instances (PostgreSQL + Redis)');
+      report.instances = await runInstances({ mock, ...params.s6, log });
+      if (report.instances.skipped) log(`  scenario 6 skipped: ${report.instances.skipped}`);
+    }
   } finally {
     await peer?.stop();
     await floor.stop();
@@ -185,7 +195,7 @@ async function main(): Promise<void> {
     if (only) {
       try {
         const previous = JSON.parse(readFileSync(join(benchDir, `results-${mode}.json`), 'utf8')) as BenchReport;
-        const keys = ['latency', 'runtime', 'load', 'streams', 'relay', 'store'] as const;
+        const keys = ['latency', 'runtime', 'load', 'streams', 'relay', 'store', 'instances'] as const;
         toSave = { ...previous };
         for (const k of keys) if (report[k] !== undefined) (toSave as unknown as Record<string, unknown>)[k] = report[k];
         toSave.reruns = [

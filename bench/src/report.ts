@@ -6,6 +6,7 @@ import type { StreamsResult } from './scenarios/s3-open-streams.ts';
 import type { RelayResult } from './scenarios/s4-relay.ts';
 import type { StoreResult } from './scenarios/s5-store.ts';
 import type { SqliteDriverName } from '@colloquy/store';
+import type { InstancesResult } from './scenarios/s6-instances.ts';
 import { fmtBytes, fmtInt, fmtMs, fmtRatio, type RunsSummary } from './lib/stats.ts';
 
 export interface BenchReport {
@@ -28,6 +29,7 @@ export interface BenchReport {
   streams?: StreamsResult;
   relay?: RelayResult;
   store?: StoreResult;
+  instances?: InstancesResult;
 }
 
 export interface TargetCheck {
@@ -171,6 +173,7 @@ function renderRun(r: BenchReport): string[] {
   if (r.streams) streamsSection(L, r.streams, r.mode);
   if (r.relay) relaySection(L, r.relay);
   if (r.store) storeSection(L, r.store, r.mode);
+  if (r.instances) instancesSection(L, r);
   L.push('## How to read this', '');
   L.push(
     '- Overhead = the path\'s p50 minus the direct-to-mock p50 of the same mode (blocking total, or streaming first event). Ratio = the path\'s p50 over the floor\'s p50.',
@@ -329,5 +332,26 @@ function storeSection(L: string[], s: StoreResult, mode: string): void {
   );
   L.push(row(['operation', 'layer', 'n', 'p50 ms', 'p99 ms']), row(['---', '---', '---:', '---:', '---:']));
   for (const o of s.ops) L.push(row([o.label, o.layer, fmtInt(o.summary.n), fmtMs(o.summary.p50), fmtMs(o.summary.p99)]));
+  L.push('');
+}
+
+function instancesSection(L: string[], r: BenchReport): void {
+  const s = r.instances!;
+  L.push('## 6. Several instances (PostgreSQL + Redis)', '');
+  if (s.skipped) {
+    L.push(`Not run: ${s.skipped}.`, '');
+    return;
+  }
+  L.push(
+    `REST \`/converse\` blocking, each request a new conversation, ${s.connections} connections in all, ${s.runs} × ${s.durationS} s runs (median). ` +
+      'Two instances: two autocannon clients at 25 connections each, side by side (req/s summed; p50/p99 of the slower half; CPU of both processes). ' +
+      'Every process shares this machine\'s 2 cores with the load generator, the mock, PostgreSQL and Redis — and, while this ran, other engineers\' test suites: the figures are noisy, compare them within this table.',
+    '',
+  );
+  L.push(row(['setup', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms / request', 'failures']), row(['---', '---:', '---:', '---:', '---:', '---:']));
+  for (const c of s.load) L.push(row([c.label, fmtInt(c.reqPerSec), fmtMs(c.p50, 0), fmtMs(c.p99, 0), fmtMs(c.cpuPerRequest), String(c.failures)]));
+  L.push('', `Re-attach: tRPC \`chat.events\` from event 0 of a finished ${s.reattach[0]?.events ?? ''}-event answer, one at a time over a keep-alive connection.`, '');
+  L.push(row(['where', 'n', 'first event p50', 'first event p99', 'all events p50', 'all events p99']), row(['---', '---:', '---:', '---:', '---:', '---:']));
+  for (const c of s.reattach) L.push(row([c.label, fmtInt(c.first.n), fmtMs(c.first.p50), fmtMs(c.first.p99), fmtMs(c.total.p50), fmtMs(c.total.p99)]));
   L.push('');
 }
