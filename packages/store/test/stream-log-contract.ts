@@ -100,6 +100,24 @@ export function runStreamLogContract(name: string, open: (options: { retentionMs
       }
     });
 
+    it('opening a finished stream’s id again starts a new stream (a message id used again); a live one is refused', async () => {
+      const { writer, reader, close } = await open({ retentionMs: 60_000 });
+      try {
+        await writer.open('s6');
+        writer.append('s6', 1, { n: 1, text: 'old' });
+        writer.close('s6');
+        await sleep(30);
+        await writer.open('s6');
+        await expect(writer.open('s6')).rejects.toThrow();
+        writer.append('s6', 1, { n: 1, text: 'new' });
+        writer.close('s6');
+        await sleep(30);
+        expect((await collect(await reader.read('s6', 0))).map((e) => e.data.text)).toEqual(['new']);
+      } finally {
+        await close();
+      }
+    });
+
     it('ends an orphaned stream with a last event after what it holds (for readers anywhere)', async () => {
       const { writer, reader, close } = await open({ retentionMs: 60_000 });
       try {

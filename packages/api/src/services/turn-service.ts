@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  StreamLogUnavailableError,
   createLocalStopSignals,
   createMemorySlotLimiter,
   type MessageRecord,
@@ -117,8 +118,15 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
       try {
         await streamLog.open(messageId);
       } catch (err) {
-        // The answer is still generated and stored; only following it live is affected.
-        logger.warn({ err, messageId }, 'the stream log could not open the stream');
+        if (!(err instanceof StreamLogUnavailableError)) {
+          // Never expected (the message id was just stored, so no live turn has it): give the
+          // slot back and end the stored answer rather than run a turn nobody could follow.
+          generations.release(owner, slotId);
+          await store.messages.update(messageId, { status: 'error', error: 'the stream could not be opened', updatedAt: Date.now() }).catch(() => undefined);
+          throw err;
+        }
+        // Redis unreachable: the answer is still generated and stored, and followed live here.
+        logger.warn({ err, messageId }, 'the stream is not shared (the shared stream log is unreachable)');
       }
       // Runs in the background, gives the generation back and leaves `active` when it ends.
       // It always awaits before it ends, so it is in `active` before it can remove itself.

@@ -195,7 +195,11 @@ export function createRedisStreamLog<T>(options: RedisStreamLogOptions): RedisSt
       await local.open(streamId);
       const s: SharedStream = { pending: [], written: 0, closing: false, lost: false, reseed: false, expiresRefreshedAt: Date.now() };
       try {
-        await redis.multi().xadd(keyOf(streamId), '0-1', 'open', '1').pexpire(keyOf(streamId), OPEN_TTL_MS).exec();
+        // A stream left under this id (a client-chosen message id used again after its
+        // conversation was deleted) is replaced, never continued.
+        const results = await redis.multi().del(keyOf(streamId)).xadd(keyOf(streamId), '0-1', 'open', '1').pexpire(keyOf(streamId), OPEN_TTL_MS).exec();
+        const failed = results?.find(([err]) => err);
+        if (!results || failed) throw failed?.[0] ?? new Error('the transaction was discarded');
         shared.set(streamId, s);
       } catch (err) {
         // Still served here from memory; other instances fall back to the stored message.

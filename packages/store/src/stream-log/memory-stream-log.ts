@@ -53,7 +53,11 @@ export function createMemoryStreamLog<T>(options: MemoryStreamLogOptions = {}): 
 
   return {
     open(streamId) {
-      if (streams.has(streamId)) return Promise.reject(new Error(`stream ${streamId} already exists`));
+      const existing = streams.get(streamId);
+      if (existing?.open) return Promise.reject(new Error(`stream ${streamId} is already open`));
+      // A finished stream still retained under this id belongs to a message that is gone (a
+      // client-chosen id used again after its conversation was deleted): the new one replaces it.
+      if (existing) expire(streamId);
       streams.set(streamId, { events: [], open: true, wake: new Set() });
       return Promise.resolve();
     },

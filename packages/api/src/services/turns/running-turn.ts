@@ -101,6 +101,11 @@ export class RunningTurn {
         this.#deps.flushes.cancel(this.assistantId);
       }
       return await this.#finish(failure);
+    } catch (err) {
+      // Nothing waits on `done` but stop, wait and drain: it must settle, never reject (an
+      // unhandled rejection would end the process).
+      this.#deps.logger.error({ err, conversationId: this.conversationId, messageId: this.assistantId }, 'the turn failed');
+      return undefined;
     } finally {
       this.#deps.onEnded(this);
     }
