@@ -60,7 +60,7 @@ export const configFileSchema = z
   .object({
     defaultAgent: agentId.optional(),
     agents: z.array(agentConfigSchema).default([]),
-    apiKeys: z.array(z.object({ key: z.string().min(1), user: z.string().min(1), role: z.enum(['user', 'admin']) }).strict()).optional(),
+    apiKeys: z.array(z.object({ key: z.string().min(1), user: z.string().min(1), role: z.enum(['user', 'admin', 'app']) }).strict()).optional(),
   })
   .strict();
 

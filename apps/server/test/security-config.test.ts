@@ -41,7 +41,8 @@ describe('configuration', () => {
 
   it.each([
     ['a missing role', 'k1-secret:alice', /entry 1 is not key:user:role/],
-    ['an unknown role', 'k1-secret:alice:root', /entry 1: the role must be "user" or "admin"/],
+    ['an unknown role', 'k1-secret:alice:root', /entry 1: the role must be "user", "admin" or "app"/],
+    ['a user key inside an app key\'s namespace', 'k1-secret:acme:app,k2-secret:acme:bob:user', /entry 2 is not key:user:role/],
     ['an empty key', ':alice:user', /entry 1: the key is empty/],
     ['an empty user', 'k1-secret::user', /entry 1: the user is empty/],
     ['too many parts', 'k1:secret:alice:user', /entry 1 is not key:user:role/],
@@ -61,6 +62,17 @@ describe('configuration', () => {
     const message = errorOf({ COLLOQUY_CONFIG: file, API_KEYS: 'file-key-0001:dave:user' });
     expect(message).toMatch(/COLLOQUY_CONFIG apiKeys: entry 1 \(user "carol"\) repeats the key of API_KEYS: entry 1/);
     expect(message).not.toContain('file-key-0001');
+  });
+
+  it('accepts app keys (old entries stay valid) and keeps user keys out of an app\'s namespace', () => {
+    expect(load({ API_KEYS: 'k1-secret:alice:user,k2-secret:acme:app' }).apiKeys.map((k) => k.role)).toEqual(['user', 'app']);
+    const file = join(dir, 'app-keys.json');
+    writeFileSync(file, JSON.stringify({ apiKeys: [{ key: 'file-key-0002', user: 'acme:bob', role: 'user' }] }));
+    const message = errorOf({ COLLOQUY_CONFIG: file, API_KEYS: 'env-key-0002:acme:app' });
+    expect(message).toMatch(/the user key of user "acme:bob" names an end user of app "acme"/);
+    expect(message).not.toContain('file-key-0002');
+    writeFileSync(file, JSON.stringify({ apiKeys: [{ key: 'file-key-0003', user: 'ac:me', role: 'app' }] }));
+    expect(errorOf({ COLLOQUY_CONFIG: file })).toMatch(/the user of an app key may not contain ":"/);
   });
 
   it('mergeApiKeys validates entries from any source', () => {

@@ -28,7 +28,8 @@ export interface AgentFile {
 }
 
 export interface AgentHistoryMessage {
-  role: 'user' | 'assistant';
+  /** `system`: instructions a client sent along as history (OpenAI-style requests). */
+  role: 'system' | 'user' | 'assistant';
   content: string;
 }
 
@@ -37,8 +38,16 @@ export interface AgentTurn {
   messageId: string;
   userId: string;
   query: string;
-  /** Earlier messages of the conversation, oldest first (the current query excluded). */
+  /**
+   * Earlier messages, oldest first (the current query excluded): the stored conversation's, or
+   * the ones the request sent (an OpenAI-style `messages` array, system messages included).
+   */
   history: AgentHistoryMessage[];
+  /**
+   * App inputs (Dify's `inputs`) the conversation was started with; Dify agents send them
+   * upstream over their configured ones. Empty when none.
+   */
+  inputs?: Record<string, unknown>;
   /** Files attached to this turn. */
   files: AgentFile[];
   /** Files attached earlier in the conversation (not repeated in `files`). */

@@ -68,6 +68,12 @@ describe('dify agent', () => {
     });
   });
 
+  it('sends the conversation inputs over the configured ones', async () => {
+    const agent = createDifyAgent({ id: 'dify', baseUrl: dify.baseUrl, apiKey: dify.apiKey, timeouts: FAST, inputs: { lang: 'en', tone: 'formal' } });
+    await collect(agent, turn('Hi', [], { inputs: { lang: 'fr', topic: 'cats' } }));
+    expect((dify.chats()[0]!.json as { inputs: unknown }).inputs).toEqual({ lang: 'fr', tone: 'formal', topic: 'cats' });
+  });
+
   it('continues the upstream conversation it was given', async () => {
     dify.conversations.add('dify-conv-1');
     const { events } = await collect(agentFor(dify), turn('And dogs?', [], { upstreamConversationId: 'dify-conv-1' }));

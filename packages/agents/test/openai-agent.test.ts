@@ -100,6 +100,26 @@ describe('openai agent', () => {
     expect(sent(openai, 2).messages).toEqual([{ role: 'user', content: 'Now?' }]);
   });
 
+  it('keeps system messages of a request-supplied history first and whole, trimming the dialogue', async () => {
+    const history = [
+      { role: 'system' as const, content: 'Answer in French.' },
+      { role: 'user' as const, content: 'first question '.repeat(4) },
+      { role: 'assistant' as const, content: 'first answer' },
+      { role: 'system' as const, content: 'Be brief.' },
+      { role: 'user' as const, content: 'second question' },
+      { role: 'assistant' as const, content: 'second answer' },
+    ];
+    // 17 + 9 chars of instructions leave room for the last two dialogue messages (28 chars) only.
+    await collect(agentFor(openai, { historyBudgetChars: 60 }), turn('Now?', [], { history }));
+    expect(sent(openai).messages).toEqual([
+      { role: 'system', content: 'Answer in French.' },
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'second question' },
+      { role: 'assistant', content: 'second answer' },
+      { role: 'user', content: 'Now?' },
+    ]);
+  });
+
   it('keeps file text within its budget, small files whole', async () => {
     const small = file('f-small', 'small.txt', 'tiny');
     const big = file('f-big', 'big.txt', 'x'.repeat(5000));

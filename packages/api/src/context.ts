@@ -53,7 +53,12 @@ export interface Services {
   live: LiveInfo;
 }
 
-export type Role = 'user' | 'admin';
+/**
+ * `user`: acts for its own user. `admin`: sees every user, acts as any it names. `app`: one key
+ * for many end users (a Dify app): each call names its end user, who lives in the key's own
+ * namespace (see appEndUser).
+ */
+export type Role = 'user' | 'admin' | 'app';
 
 /** The holder of a valid API key, as the server's auth middleware resolved it. */
 export interface Principal {
@@ -145,11 +150,26 @@ export function resolveActor(ctx: Context, inputUser: string | undefined): Actor
       ? { scope: undefined, owner: identity.userId, isolated: false }
       : { scope: named, owner: named, isolated: true };
   }
+  if (identity.role === 'app') {
+    if (named === undefined) {
+      throw new AppError('BAD_REQUEST', 'an app key acts for an end user: name it (user, user_id or X-Colloquy-User)');
+    }
+    const endUser = appEndUser(identity.userId, named);
+    return { scope: endUser, owner: endUser, isolated: true };
+  }
   if (named !== undefined && named !== identity.userId) {
     throw new AppError('FORBIDDEN', 'this API key may act only for its own user');
   }
   return { scope: identity.userId, owner: identity.userId, isolated: true };
 }
+
+/**
+ * The stored user id of an app key's end user: `<app>:<end user>`, where `<app>` is the key's
+ * user (which may not contain `:`, and which no user key's user may start with followed by `:`;
+ * the server's key configuration refuses both). So an app's end users can only ever be that
+ * app's, whatever name a caller sends.
+ */
+export const appEndUser = (app: string, endUser: string): string => `${app}:${endUser}`;
 
 /** True when the record belongs to the actor's scope. */
 export const isVisible = (actor: Actor, ownerId: string): boolean => actor.scope === undefined || actor.scope === ownerId;

@@ -1,5 +1,6 @@
 export { appRouter, createCaller, type AppRouter } from './root.ts';
 export {
+  appEndUser,
   createContextFactory,
   resolveActor,
   type Actor,

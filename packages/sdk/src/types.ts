@@ -98,6 +98,13 @@ export interface TurnFields {
    * an id already in use is a ConflictError (409) and changes nothing.
    */
   messageId?: WireTurn['messageId'];
+  /**
+   * The history the agent gets instead of the stored conversation's (oldest first, without the
+   * query; `system` messages are instructions). Only the query and the answer are stored.
+   */
+  history?: WireTurn['history'];
+  /** App inputs (Dify's `inputs`) kept with a new conversation; a continued one keeps its own. */
+  inputs?: WireTurn['inputs'];
 }
 
 /** Continue a conversation: the given one, else the user's latest (the original API's rule). */
@@ -129,4 +136,5 @@ export type ListFilesParams = Omit<RouterInputs['files']['list'], 'user'>;
 // a field added to the router fails to compile here until it is documented above.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Assert<T extends true> = T;
-type _TurnFieldsMatchTheRouter = Assert<Same<keyof TurnFields, Exclude<keyof WireTurn, 'user' | 'conversationId'>>>;
+// `conversationMode` is the SDK's `newConversation` (a new id chosen by the SDK).
+type _TurnFieldsMatchTheRouter = Assert<Same<keyof TurnFields, Exclude<keyof WireTurn, 'user' | 'conversationId' | 'conversationMode'>>>;

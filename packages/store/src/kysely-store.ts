@@ -10,6 +10,7 @@ import type {
   MessageRecord,
   MessageRole,
   MessageStatus,
+  NewConversation,
   FileOriginKind,
   Store,
   Usage,
@@ -127,7 +128,7 @@ export function createKyselyStore(
       },
       async create(c) {
         await db.insertInto('conversations').values(fromConversation(c)).execute();
-        return c;
+        return { ...c, inputs: c.inputs ?? {} };
       },
       async update(userId, id, patch) {
         const set: Partial<ConversationsTable> = {};
@@ -156,20 +157,19 @@ export function createKyselyStore(
         const row = await first(hot.messageById(id));
         return row && toMessage(row);
       },
-      async list({ userId, conversationId, limit, afterId }) {
+      async list({ userId, conversationId, limit, afterId, beforeId, fromEnd }) {
         let q = db.selectFrom('messages').selectAll().where('user_id', '=', userId).where('conversation_id', '=', conversationId);
-        if (afterId !== undefined) {
-          q = q.where('seq', '>', (eb) =>
-            eb
-              .selectFrom('messages')
-              .select('seq')
-              .where('id', '=', afterId)
-              .where('user_id', '=', userId)
-              .where('conversation_id', '=', conversationId),
-          );
+        const seqOf = (id: string) =>
+          db.selectFrom('messages').select('seq').where('id', '=', id).where('user_id', '=', userId).where('conversation_id', '=', conversationId);
+        if (afterId !== undefined) q = q.where('seq', '>', seqOf(afterId));
+        if (beforeId !== undefined) q = q.where('seq', '<', seqOf(beforeId));
+        if (beforeId === undefined && !fromEnd) {
+          const rows = await q.orderBy('seq', 'asc').limit(limit).execute();
+          return rows.map(toMessage);
         }
-        const rows = await q.orderBy('seq', 'asc').limit(limit).execute();
-        return rows.map(toMessage);
+        // Backwards: the newest `limit` before the anchor, returned oldest first like every page.
+        const rows = await q.orderBy('seq', 'desc').limit(limit).execute();
+        return rows.reverse().map(toMessage);
       },
       async listAll(userId, conversationId) {
         const { rows } = await db.executeQuery(hot.messagesOf(userId, conversationId));
@@ -400,12 +400,13 @@ function toConversation(r: Selectable<ConversationsTable>): ConversationRecord {
     name: r.name,
     managerId: r.manager_id,
     upstreamId: r.upstream_id,
+    inputs: parseJson<Record<string, unknown>>(r.inputs, {}),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
 }
 
-function fromConversation(c: ConversationRecord): ConversationsTable {
+function fromConversation(c: NewConversation): ConversationsTable {
   return {
     id: c.id,
     user_id: c.userId,
@@ -413,6 +414,7 @@ function fromConversation(c: ConversationRecord): ConversationsTable {
     name: c.name,
     manager_id: c.managerId,
     upstream_id: c.upstreamId,
+    inputs: JSON.stringify(c.inputs ?? {}),
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   };

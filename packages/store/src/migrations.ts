@@ -199,6 +199,12 @@ function migrations(t: ColumnTypes): Record<string, Migration> {
           .execute();
       },
     },
+    // Dify's `inputs`: the app variables a conversation is started with, kept with it.
+    '0008_conversation_inputs': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('conversations').addColumn('inputs', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      },
+    },
   };
 }
 

@@ -12,6 +12,8 @@ export interface ConversationsTable {
   name: string;
   manager_id: string | null;
   upstream_id: string | null;
+  /** JSON object: the app inputs (Dify's `inputs`) the conversation was started with. */
+  inputs: string;
   created_at: number;
   updated_at: number;
 }

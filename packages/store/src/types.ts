@@ -20,6 +20,8 @@ export interface ConversationRecord {
   name: string;
   managerId: string | null;
   upstreamId: string | null;
+  /** App inputs (Dify's `inputs`) given when the conversation was started; `{}` when none. */
+  inputs: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;
 }
@@ -103,6 +105,13 @@ export interface ListMessagesQuery {
   limit: number;
   /** Message id after which the page starts (oldest first). */
   afterId?: string;
+  /**
+   * Message id before which the page ends: the `limit` messages just before it (the last
+   * `limit` of the conversation when `fromEnd` is set without it), still oldest first.
+   */
+  beforeId?: string;
+  /** Page backwards from the end of the conversation (implied by `beforeId`). */
+  fromEnd?: boolean;
 }
 
 export interface ConversationPatch {
@@ -122,7 +131,8 @@ export interface MessagePatch {
   updatedAt?: number;
 }
 
-export type NewConversation = ConversationRecord;
+/** A conversation to create; `inputs` defaults to `{}`. */
+export type NewConversation = Omit<ConversationRecord, 'inputs'> & { inputs?: Record<string, unknown> };
 export type NewMessage = MessageRecord;
 export type NewFile = FileRecord;
 

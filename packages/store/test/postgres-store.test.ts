@@ -110,6 +110,7 @@ describe.runIf(serviceAvailable(url, 'PostgreSQL', 'store: PostgreSQL contract')
         { name: '0005_conversations_per_user' },
         { name: '0006_instances_and_turn_owner' },
         { name: '0007_blob_chunks' },
+        { name: '0008_conversation_inputs' },
       ]);
       await dropSchema(schema);
     });

@@ -20,6 +20,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       name: 'hello',
       managerId: null,
       upstreamId: null,
+      inputs: {},
       createdAt: 1_000,
       updatedAt: 1_000,
       ...over,
@@ -153,6 +154,39 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         citations: [{ fileId: null, fileName: 'a.txt', passage: 'p', score: 1.5 }],
         lastEventId: 12,
       });
+    });
+
+    it('pages messages backwards from the end or from before a message, each page oldest first', async () => {
+      const c = conversation();
+      await store.conversations.create(c);
+      const made: MessageRecord[] = [];
+      for (let i = 0; i < 3; i++) {
+        const u = message(c.id, { content: `q${i}` });
+        const a = message(c.id, { role: 'assistant', content: `a${i}` });
+        await store.beginTurn({ conversation: { touch: { userId: 'alice', id: c.id, updatedAt: 2_000 + i } }, userMessage: u, assistantMessage: a });
+        made.push(u, a);
+      }
+      const ids = (ms: MessageRecord[]) => ms.map((m) => m.id);
+      const last = await store.messages.list({ userId: 'alice', conversationId: c.id, limit: 4, fromEnd: true });
+      expect(ids(last)).toEqual(ids(made.slice(2)));
+      const before = await store.messages.list({ userId: 'alice', conversationId: c.id, limit: 4, beforeId: made[2]!.id });
+      expect(ids(before)).toEqual(ids(made.slice(0, 2)));
+      const window = await store.messages.list({ userId: 'alice', conversationId: c.id, limit: 2, beforeId: made[5]!.id });
+      expect(ids(window)).toEqual(ids(made.slice(3, 5)));
+      // Another user's message of that id is no anchor here: nothing before it in this conversation.
+      expect(await store.messages.list({ userId: 'bob', conversationId: c.id, limit: 4, fromEnd: true })).toEqual([]);
+    });
+
+    it('keeps the inputs a conversation was started with (default {})', async () => {
+      const c = conversation({ inputs: { topic: 'cats', n: 2, nested: { ok: true } } });
+      await store.conversations.create(c);
+      expect((await store.conversations.get('alice', c.id))?.inputs).toEqual({ topic: 'cats', n: 2, nested: { ok: true } });
+      const { inputs: _omit, ...withoutInputs } = conversation({ id: 'plain' });
+      const u = message('plain');
+      const a = message('plain', { role: 'assistant' });
+      await store.beginTurn({ conversation: { create: withoutInputs }, userMessage: u, assistantMessage: a });
+      expect((await store.conversations.get('alice', 'plain'))?.inputs).toEqual({});
+      expect((await store.conversations.list({ userId: 'alice', limit: 10 })).map((x) => x.inputs)).toContainEqual({ topic: 'cats', n: 2, nested: { ok: true } });
     });
 
     it('stores each patch shape in its own columns, whatever shapes came before (statements are reused)', async () => {

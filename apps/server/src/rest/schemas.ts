@@ -80,7 +80,7 @@ export const deleteConvResponseSchema = named(z.object({ message: z.literal('对
 export const toDifyConversation = (c: Conversation): z.infer<typeof difyConversationSchema> => ({
   id: c.id,
   name: c.name,
-  inputs: {},
+  inputs: c.inputs,
   status: 'normal',
   introduction: '',
   created_at: toUnixSeconds(c.createdAt),

@@ -20,9 +20,12 @@ export const apiKeyEntrySchema = z
       .min(1, 'the user is empty')
       .max(128, 'the user is longer than 128 characters')
       .regex(/^[^\p{Cc}]+$/u, 'the user may not contain control characters'),
-    role: z.enum(['user', 'admin'], { error: 'the role must be "user" or "admin"' }),
+    role: z.enum(['user', 'admin', 'app'], { error: 'the role must be "user", "admin" or "app"' }),
   })
-  .strict();
+  .strict()
+  // An app key's end users are stored as `<app>:<end user>` (appEndUser): a `:` in the app's
+  // name would let two apps' namespaces overlap.
+  .refine((e) => e.role !== 'app' || !e.user.includes(':'), { message: 'the user of an app key may not contain ":"' });
 
 export type ApiKeyEntry = z.infer<typeof apiKeyEntrySchema>;
 
@@ -66,6 +69,14 @@ export function mergeApiKeys(...lists: { source: string; entries: readonly unkno
       where.set(entry.key, `${label} (user "${entry.user}")`);
       merged.push(entry);
     });
+  }
+  // A user key may not act for an app's end user (its user would lie in the app's namespace).
+  const apps = new Set(merged.filter((e) => e.role === 'app').map((e) => e.user));
+  for (const e of merged) {
+    const app = e.role === 'app' ? undefined : [...apps].find((a) => e.user.startsWith(`${a}:`));
+    if (app !== undefined) {
+      throw new ApiKeyConfigError(`the ${e.role} key of user "${e.user}" names an end user of app "${app}" (app end users are "${app}:<name>"); choose another user name`);
+    }
   }
   return merged;
 }

@@ -63,7 +63,8 @@ function chatRequest(ctx: DifyContext, turn: AgentTurn, conversationId: string, 
     method: 'POST',
     headers: { ...authHeaders(ctx), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
     body: JSON.stringify({
-      inputs: ctx.inputs,
+      // The conversation's own inputs over the agent's configured ones.
+      inputs: { ...ctx.inputs, ...turn.inputs },
       query: turn.query,
       response_mode: 'streaming',
       conversation_id: conversationId,

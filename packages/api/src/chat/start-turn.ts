@@ -20,5 +20,8 @@ export function startTurn(ctx: Context, input: z.output<typeof turnInput>): Prom
     // The original REST API ignores a manager_id that differs from the continued conversation's.
     managerIdMustMatch: ctx.surface !== 'rest',
     messageId: input.messageId,
+    conversationMode: input.conversationMode,
+    history: input.history,
+    inputs: input.inputs,
   });
 }

@@ -1,6 +1,24 @@
 import { z } from 'zod';
-import { fileRefSchema, idSchema, labelSchema, textSchema } from '../schemas/common.ts';
+import { fileRefSchema, idSchema, inputsSchema, labelSchema, textSchema } from '../schemas/common.ts';
 import { userFields } from '../schemas/user-input.ts';
+
+/** One earlier message a client sends along (an OpenAI-style request carries its whole history). */
+export const historyMessageSchema = z
+  .object({
+    role: z.enum(['system', 'user', 'assistant']),
+    content: z
+      .string()
+      .max(1_000_000, 'must be at most 1000000 characters')
+      .refine((v) => !v.includes('\0'), 'must not contain NUL characters'),
+  })
+  .strict();
+
+/**
+ * Which conversation a turn belongs to. `auto` (the original API's rule): the given id's
+ * (created if new), else the user's latest. `new`: a new conversation (with the given id, which
+ * must then be unused: 409), never the latest. `existing`: the given id's, which must exist (404).
+ */
+export const conversationModeSchema = z.enum(['auto', 'new', 'existing']);
 
 /** What starts a turn: shared by `chat.send` (streaming) and `chat.converse` (blocking). */
 export const turnInput = z
@@ -23,6 +41,15 @@ export const turnInput = z
      * already in use is a 409 and changes nothing.
      */
     messageId: z.uuid('must be a UUID').optional(),
+    /** See conversationModeSchema; default `auto`. */
+    conversationMode: conversationModeSchema.optional(),
+    /**
+     * The history the agent gets instead of the stored conversation's (oldest first, the query
+     * excluded): what an OpenAI-style client sends. Only the query and the answer are stored.
+     */
+    history: z.array(historyMessageSchema).max(10_000).optional(),
+    /** App inputs (Dify's `inputs`), kept with a new conversation; a continued one keeps its own. */
+    inputs: inputsSchema.optional(),
   })
   .strict();
 

@@ -1,4 +1,6 @@
+import type { ConversationRecord, Store } from '@colloquy/store';
 import { resolveActor } from '../context.ts';
+import { nameFromQuery } from '../services/conversation-name.ts';
 import { notFound } from '../errors/app-error.ts';
 import { conversationSchema } from '../schemas/records.ts';
 import { presentConversation } from '../schemas/presenters.ts';
@@ -10,11 +12,20 @@ export const renameConversation = publicProcedure
   .input(renameConversationInput)
   .output(conversationSchema)
   .mutation(async ({ ctx, input }) => {
+    const { store } = ctx.services;
     const conversation = await findVisibleConversation(ctx, resolveActor(ctx, input.user), input.id);
-    const updated = await ctx.services.store.conversations.update(conversation.userId, conversation.id, {
-      name: input.name,
+    // A name given wins over autoGenerate, as in Dify.
+    const name = input.name ?? (await generatedName(store, conversation)) ?? conversation.name;
+    const updated = await store.conversations.update(conversation.userId, conversation.id, {
+      name,
       updatedAt: Date.now(),
     });
     if (!updated) throw notFound('Conversation');
     return presentConversation(updated);
   });
+
+/** The name a conversation gets from its first question (undefined when it has none). */
+async function generatedName(store: Store, conversation: ConversationRecord): Promise<string | undefined> {
+  const [first] = await store.messages.list({ userId: conversation.userId, conversationId: conversation.id, limit: 1 });
+  return first && first.role === 'user' && first.content.trim() !== '' ? nameFromQuery(first.content) : undefined;
+}

@@ -1,26 +1,45 @@
 import { findVisibleConversation } from '../conversations/find-visible.ts';
 import { resolveActor } from '../context.ts';
-import { decodeAfterIdCursor, encodeCursor } from '../schemas/cursor.ts';
+import { AppError, notFound } from '../errors/app-error.ts';
+import { decodeMessageCursor, encodeCursor } from '../schemas/cursor.ts';
 import { presentMessage } from '../schemas/presenters.ts';
 import { publicProcedure } from '../trpc.ts';
 import { listMessagesInput, listMessagesOutput } from './list.types.ts';
 
-/** A conversation's messages, oldest first. */
+/**
+ * A conversation's messages, oldest first: forwards from the start (`cursor` pages on), or
+ * backwards from the end or from before a message (`fromEnd`, `beforeId`; Dify's `first_id`).
+ */
 export const listMessages = publicProcedure
   .input(listMessagesInput)
   .output(listMessagesOutput)
   .query(async ({ ctx, input }) => {
     const conversation = await findVisibleConversation(ctx, resolveActor(ctx, input.user), input.conversationId);
-    const rows = await ctx.services.store.messages.list({
+    const { store } = ctx.services;
+    const cursor = input.cursor === undefined ? undefined : decodeMessageCursor(input.cursor);
+    if (input.beforeId !== undefined && cursor !== undefined) throw new AppError('BAD_REQUEST', 'give cursor or beforeId, not both');
+    const beforeId = input.beforeId ?? (cursor && 'beforeId' in cursor ? cursor.beforeId : undefined);
+    if (input.beforeId !== undefined) {
+      // An anchor that is not a message of this conversation is reported like a missing one.
+      const anchor = await store.messages.get(input.beforeId);
+      if (!anchor || anchor.userId !== conversation.userId || anchor.conversationId !== conversation.id) throw notFound('Message');
+    }
+    const backwards = beforeId !== undefined || input.fromEnd === true;
+    // One extra row tells whether another page exists without a COUNT.
+    const rows = await store.messages.list({
       userId: conversation.userId,
       conversationId: conversation.id,
       limit: input.limit + 1,
-      afterId: input.cursor === undefined ? undefined : decodeAfterIdCursor(input.cursor),
+      afterId: cursor && 'afterId' in cursor ? cursor.afterId : undefined,
+      beforeId,
+      fromEnd: backwards,
     });
-    const items = rows.slice(0, input.limit);
-    const last = items.at(-1);
+    const more = rows.length > input.limit;
+    // Backwards pages come oldest first: the extra row is the first.
+    const items = backwards ? rows.slice(more ? 1 : 0) : rows.slice(0, input.limit);
+    const edge = backwards ? items[0] : items.at(-1);
     return {
       items: items.map(presentMessage),
-      nextCursor: rows.length > input.limit && last ? encodeCursor({ afterId: last.id }) : null,
+      nextCursor: more && edge ? encodeCursor(backwards ? { beforeId: edge.id } : { afterId: edge.id }) : null,
     };
   });

@@ -38,6 +38,15 @@ export const fileRefSchema = z
   .max(4096)
   .refine((v) => !v.includes('\0'), 'must not contain NUL characters');
 
+/** Largest JSON text of a conversation's `inputs`. */
+export const MAX_INPUTS_JSON_CHARS = 16_384;
+
+/** App inputs (Dify's `inputs`): a JSON object of at most MAX_INPUTS_JSON_CHARS, without NULs. */
+export const inputsSchema = z
+  .record(z.string(), z.unknown())
+  .refine((v) => JSON.stringify(v).length <= MAX_INPUTS_JSON_CHARS, `must be at most ${MAX_INPUTS_JSON_CHARS} characters as JSON`)
+  .refine((v) => !JSON.stringify(v).includes('\\u0000'), 'must not contain NUL characters');
+
 export const isoDateSchema = z.iso.datetime();
 
 export const limitSchema = z.number().int().min(1).max(100);

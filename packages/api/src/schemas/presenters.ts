@@ -10,6 +10,7 @@ export const presentConversation = (c: ConversationRecord): Conversation => ({
   name: c.name,
   managerId: c.managerId,
   upstreamConversationId: c.upstreamId,
+  inputs: c.inputs,
   createdAt: toIso(c.createdAt),
   updatedAt: toIso(c.updatedAt),
 });

@@ -23,6 +23,8 @@ export const conversationSchema = z.object({
   name: z.string(),
   managerId: z.string().nullable(),
   upstreamConversationId: z.string().nullable(),
+  /** App inputs (Dify's `inputs`) the conversation was started with. */
+  inputs: z.record(z.string(), z.unknown()),
   createdAt: isoDateSchema,
   updatedAt: isoDateSchema,
 });

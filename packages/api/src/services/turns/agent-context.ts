@@ -1,4 +1,4 @@
-import type { AgentFile, AgentTurn } from '@colloquy/agents';
+import type { AgentFile, AgentHistoryMessage, AgentTurn } from '@colloquy/agents';
 import type { FileRecord, MessageRecord, Store } from '@colloquy/store';
 import type { BlobStore } from '../blob-store.ts';
 
@@ -10,6 +10,10 @@ export interface TurnSetup {
   upstreamId: string | null;
   /** A new conversation has no history to load. */
   newConversation: boolean;
+  /** The request's history (an OpenAI-style client's), which replaces the stored one. */
+  history?: AgentHistoryMessage[];
+  /** The conversation's app inputs (Dify's `inputs`). */
+  inputs?: Record<string, unknown>;
 }
 
 export interface AgentContextDeps {
@@ -30,15 +34,17 @@ export async function buildAgentTurn(
   signal: AbortSignal,
 ): Promise<AgentTurn> {
   const { userMessage, files } = setup;
-  const { history, conversationFiles } = setup.newConversation
+  const stored = setup.newConversation
     ? { history: [], conversationFiles: [] }
     : await loadContext(deps.store, ids.userId, ids.conversationId, userMessage, files);
+  const { conversationFiles } = stored;
   const turn: AgentTurn = {
     conversationId: ids.conversationId,
     messageId: ids.messageId,
     userId: ids.userId,
     query: userMessage.content,
-    history,
+    history: setup.history ?? stored.history,
+    inputs: setup.inputs ?? {},
     files: files.map(toAgentFile),
     conversationFiles: conversationFiles.map(toAgentFile),
     upstreamConversationId: setup.upstreamId,

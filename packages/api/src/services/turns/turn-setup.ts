@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Agent } from '@colloquy/agents';
+import type { Agent, AgentHistoryMessage } from '@colloquy/agents';
 import type { ConversationRecord, FileRecord, MessageRecord, Store } from '@colloquy/store';
 import type { Actor, ApiConfig } from '../../context.ts';
-import { AppError } from '../../errors/app-error.ts';
+import { AppError, notFound } from '../../errors/app-error.ts';
 import type { AgentRegistry } from '../agent-registry.ts';
 import { lookupConversation } from '../conversation-lookup.ts';
+import { nameFromQuery } from '../conversation-name.ts';
 import type { TurnSetup } from './agent-context.ts';
 import type { GenerationLimiter } from './generation-limiter.ts';
 
@@ -20,6 +21,16 @@ export interface TurnInput {
   managerIdMustMatch?: boolean;
   /** The assistant message's id, chosen by the client (a UUID); one already in use is a 409. */
   messageId?: string;
+  /**
+   * `auto` (default): the given id's conversation (created if new), else the user's latest.
+   * `new`: a new conversation (a given id must be unused: 409). `existing`: the given id's,
+   * which must exist (404).
+   */
+  conversationMode?: 'auto' | 'new' | 'existing';
+  /** The agent's history instead of the stored conversation's (an OpenAI-style request's). */
+  history?: AgentHistoryMessage[];
+  /** App inputs kept with a new conversation (Dify's `inputs`). */
+  inputs?: Record<string, unknown>;
 }
 
 /** A turn stored and holding its generation slot, ready for its agent run. */
@@ -51,7 +62,7 @@ export interface TurnSetupDeps {
 export async function prepareTurn(deps: TurnSetupDeps, input: TurnInput): Promise<PreparedTurn> {
   const { store, agents } = deps;
   const { actor, query } = input;
-  const conversation = await resolveConversation(store, actor, input.conversationId);
+  const conversation = await resolveConversation(store, actor, input.conversationId, input.conversationMode);
   if (conversation && input.managerIdMustMatch && input.managerId !== undefined && input.managerId !== conversation.managerId) {
     throw new AppError('CONFLICT', managerIdMismatch(conversation, input.managerId));
   }
@@ -92,6 +103,7 @@ export async function prepareTurn(deps: TurnSetupDeps, input: TurnInput): Promis
               name: nameFromQuery(query),
               managerId: input.managerId ?? null,
               upstreamId: null,
+              inputs: input.inputs ?? {},
               createdAt: now,
               updatedAt: now,
             },
@@ -113,7 +125,14 @@ export async function prepareTurn(deps: TurnSetupDeps, input: TurnInput): Promis
       agent,
       owner,
       slotId,
-      setup: { userMessage, files, upstreamId: conversation && sameAgent ? conversation.upstreamId : null, newConversation: !conversation },
+      setup: {
+        userMessage,
+        files,
+        upstreamId: conversation && sameAgent ? conversation.upstreamId : null,
+        newConversation: !conversation,
+        history: input.history,
+        inputs: conversation?.inputs ?? input.inputs ?? {},
+      },
     };
   } catch (err) {
     deps.generations.release(owner, slotId);
@@ -122,11 +141,29 @@ export async function prepareTurn(deps: TurnSetupDeps, input: TurnInput): Promis
 }
 
 /**
- * The conversation a turn continues: the one the id names for this actor (ids are per user, so
- * another user's conversation of that id is none of this one's: a new one is created under
- * it), else the user's current one.
+ * The conversation a turn continues. `auto`: the one the id names for this actor (ids are per
+ * user, so another user's conversation of that id is none of this one's: a new one is created
+ * under it), else the user's current one. `new`: none (an id already in use is a 409).
+ * `existing`: the id's, which must exist (404).
  */
-async function resolveConversation(store: Store, actor: Actor, id: string | undefined): Promise<ConversationRecord | undefined> {
+async function resolveConversation(
+  store: Store,
+  actor: Actor,
+  id: string | undefined,
+  mode: TurnInput['conversationMode'],
+): Promise<ConversationRecord | undefined> {
+  if (mode === 'new') {
+    if (id !== undefined && (await lookupConversation(store, actor, id))) {
+      throw new AppError('CONFLICT', `conversation ${id} already exists; continue it, or start a new one with another id (or none)`);
+    }
+    return undefined;
+  }
+  if (mode === 'existing') {
+    if (id === undefined) throw new AppError('BAD_REQUEST', 'conversationId is required to continue a conversation');
+    const found = await lookupConversation(store, actor, id);
+    if (!found) throw notFound('Conversation');
+    return found;
+  }
   if (id !== undefined) return lookupConversation(store, actor, id);
   return store.conversations.latestForUser(actor.owner);
 }
@@ -161,10 +198,4 @@ async function findFile(store: Store, actor: Actor, owner: string, ref: string):
   if (own || actor.isolated) return own;
   // Without keys nothing is isolated: a file uploaded under another (or no) user is usable.
   return store.files.findByOrigin(ref);
-}
-
-function nameFromQuery(query: string): string {
-  const oneLine = query.replace(/\s+/g, ' ').trim();
-  const chars = [...oneLine];
-  return chars.length > 50 ? `${chars.slice(0, 50).join('')}…` : oneLine;
 }
