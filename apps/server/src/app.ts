@@ -22,6 +22,7 @@ import { stopRoute } from './rest/stop-route.ts';
 import { uploadRoute } from './rest/upload-route.ts';
 import { clientListRoute } from './rest/client-list.ts';
 import { livePageRoute } from './live/live-page.ts';
+import { openaiRoutes } from './openai/routes.ts';
 import {
   accessGuard,
   holdStream,
@@ -139,6 +140,9 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   );
   app.use(stopRoute(callerFor));
   app.use(clientListRoute(callerFor));
+  // Drop-in surfaces for existing apps: OpenAI's Chat Completions and Dify's Service API.
+  const streamSlot = (req: express.Request, res: express.Response, message: string) => holdStream(access, req, res, message);
+  app.use(openaiRoutes(callerFor, { holdStream: streamSlot }));
 
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use(notFoundHandler);

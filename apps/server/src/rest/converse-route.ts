@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { sendError } from '../http/error-envelope.ts';
 import type { CallerFor } from './caller.ts';
-import { NdjsonResponse } from './ndjson-response.ts';
+import { StreamedAnswer } from '../http/streamed-answer.ts';
+import { ndjsonFormat } from './ndjson-format.ts';
 import { bodyOf, FieldError, optionalString, userOf } from './request-fields.ts';
 import { restHandler } from './rest-handler.ts';
 import { toBlockingResponse } from './schemas.ts';
@@ -64,7 +65,7 @@ export function converseRoute(callerFor: CallerFor, options: ConverseRouteOption
 
       // Counted before the turn starts: a refused stream starts nothing.
       if (!options.holdStream(req, res, FAILED)) return;
-      const answer = new NdjsonResponse(req, res, FAILED);
+      const answer = new StreamedAnswer(req, res, FAILED, ndjsonFormat);
       // One caller (one router context) for both calls; only `events` uses the signal.
       const caller = callerFor(req, answer.signal);
       const started = await caller.chat.send(input);

@@ -1,8 +1,23 @@
-import { AppError, describeZodError, type Logger } from '@colloquy/api';
+import { AppError, describeZodError, type AppErrorCode, type Logger } from '@colloquy/api';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { ZodError } from 'zod';
+import type { ErrorDetail } from '../http/error-envelope.ts';
 import { FieldError } from './request-fields.ts';
+
+/** An error with what a route family says about it besides its status (OpenAI's `param`, a family's code). */
+export class DetailedError extends Error {
+  override readonly name = 'DetailedError';
+  constructor(
+    readonly inner: unknown,
+    readonly detail: ErrorDetail,
+  ) {
+    super(inner instanceof Error ? inner.message : String(inner));
+  }
+}
+
+/** The HTTP status of an AppError code: tRPC's mapping, the one every surface answers with. */
+export const httpStatusOf = (code: AppErrorCode): number => getHTTPStatusCodeFromError(new TRPCError({ code }));
 
 /**
  * HTTP status and a readable detail for anything a procedure call (or a service) threw (and, for
@@ -12,12 +27,16 @@ import { FieldError } from './request-fields.ts';
 export function describeProcedureError(
   err: unknown,
   log: Pick<Logger, 'error'>,
-): { status: number; detail: string; retryAfterSeconds?: number } {
-  if (err instanceof FieldError) return { status: 400, detail: err.message };
+): { status: number; detail: string; retryAfterSeconds?: number; fields?: ErrorDetail } {
+  if (err instanceof DetailedError) return { ...describeProcedureError(err.inner, log), fields: err.detail };
+  if (err instanceof FieldError) return { status: 400, detail: err.message, fields: err.detail };
   if (err instanceof AppError) return describeProcedureError(new TRPCError({ code: err.code, message: err.message, cause: err }), log);
   if (err instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(err);
-    if (err.cause instanceof ZodError) return { status, detail: describeZodError(err.cause) };
+    if (err.cause instanceof ZodError) {
+      const path = err.cause.issues[0]?.path;
+      return { status, detail: describeZodError(err.cause), ...(path?.length ? { fields: { param: path.join('.') } } : {}) };
+    }
     if (err.cause instanceof AppError && err.cause.retryAfterSeconds !== undefined) {
       return { status, detail: err.message, retryAfterSeconds: err.cause.retryAfterSeconds };
     }

@@ -1,3 +1,4 @@
+import type { ErrorDetail } from '../http/error-envelope.ts';
 import type { Request } from 'express';
 
 /** The JSON body as an object (anything else, e.g. a missing or array body, reads as empty). */
@@ -18,8 +19,15 @@ export function fieldOf(req: Request, ...names: string[]): unknown {
   return undefined;
 }
 
+/** A bad request field (a 400); `detail` names it for the families that say so (OpenAI's `param`). */
 export class FieldError extends Error {
   override readonly name = 'FieldError';
+  constructor(
+    message: string,
+    readonly detail: ErrorDetail = {},
+  ) {
+    super(message);
+  }
 }
 
 /** An optional string field; a wrong type is a FieldError (answered as 400). Empty means absent. */

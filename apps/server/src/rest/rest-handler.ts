@@ -22,7 +22,7 @@ export function restHandler(failureMessage: string, handle: (req: Request, res: 
  * response that has already begun.
  */
 export function answerFailure(failureMessage: string, req: Request, res: Response, err: unknown): void {
-  const { status, detail, retryAfterSeconds } = describeProcedureError(err, req.log);
+  const { status, detail, retryAfterSeconds, fields } = describeProcedureError(err, req.log);
   if (retryAfterSeconds !== undefined && !res.headersSent) res.setHeader('Retry-After', String(retryAfterSeconds));
-  sendError(res, status, failureMessage, detail);
+  sendError(res, status, failureMessage, detail, fields);
 }

@@ -51,26 +51,37 @@ export async function converseStreaming(url: string, body: Record<string, unknow
 export const uploadPaths = (url: string, filePaths: unknown, extra: Record<string, unknown> = {}) =>
   requestJson(`${url}/upload_files`, { body: { file_paths: filePaths, ...extra } });
 
-export const listConversations = (url: string, params: Record<string, string | number | undefined> = {}) =>
-  requestJson(`${url}/get_conversation_list${qs(params)}`);
+export const listConversations = (url: string, params: Record<string, string | number | undefined> = {}, headers: Record<string, string> = {}) =>
+  requestJson(`${url}/get_conversation_list${qs(params)}`, { headers });
 
 export const deleteConversation = (url: string, body: unknown, query: Record<string, string | undefined> = {}) =>
   requestJson(`${url}/delete_conv${qs(query)}`, body === undefined ? { method: 'DELETE' } : { method: 'DELETE', body });
 
 /** A tRPC v11 query over plain HTTP GET (`?input=<JSON>`); the raw response. */
-export const trpcGet = (url: string, path: string, input?: unknown) =>
-  requestJson(`${url}/trpc/${path}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`);
+export const trpcGet = (url: string, path: string, input?: unknown, headers: Record<string, string> = {}) =>
+  requestJson(`${url}/trpc/${path}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers });
 
 /** A tRPC query's `result.data`, failing the test on any error response. */
-export async function trpcQuery(url: string, path: string, input: unknown): Promise<Json> {
-  const res = await trpcGet(url, path, input);
+export async function trpcQuery(url: string, path: string, input: unknown, headers: Record<string, string> = {}): Promise<Json> {
+  const res = await trpcGet(url, path, input, headers);
   expect(res.status, `${path} → ${res.text.slice(0, 300)}`).toBe(200);
   return (res.body as Json).result.data;
 }
 
 /** The stored messages of a conversation (oldest first), read through tRPC (ids are per user: name it when several have one). */
-export async function storedMessages(url: string, conversationId: string, user?: string): Promise<Json[]> {
-  return (await trpcQuery(url, 'messages.list', { conversationId, limit: 100, ...(user ? { user } : {}) })).items;
+export async function storedMessages(url: string, conversationId: string, user?: string, headers: Record<string, string> = {}): Promise<Json[]> {
+  return (await trpcQuery(url, 'messages.list', { conversationId, limit: 100, ...(user ? { user } : {}) }, headers)).items;
+}
+
+/** Polls `check` until it returns a value (not undefined), failing after `timeoutMs`. */
+export async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(25);
+  }
 }
 
 /** Every stored file record (all users), read through tRPC. */
