@@ -23,6 +23,7 @@ import { uploadRoute } from './rest/upload-route.ts';
 import { clientListRoute } from './rest/client-list.ts';
 import { livePageRoute } from './live/live-page.ts';
 import { openaiRoutes } from './openai/routes.ts';
+import { difyRoutes } from './dify/routes.ts';
 import {
   accessGuard,
   holdStream,
@@ -143,6 +144,7 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   // Drop-in surfaces for existing apps: OpenAI's Chat Completions and Dify's Service API.
   const streamSlot = (req: express.Request, res: express.Response, message: string) => holdStream(access, req, res, message);
   app.use(openaiRoutes(callerFor, { holdStream: streamSlot }));
+  app.use(difyRoutes(callerFor, { contextFor: makeContextFor(createContext), maxFileBytes: config.maxFileBytes, holdStream: streamSlot }));
 
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use(notFoundHandler);

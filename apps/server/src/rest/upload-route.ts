@@ -1,186 +1,34 @@
-import type { Readable } from 'node:stream';
-import {
-  AppError,
-  discardStaged,
-  presentFile,
-  stageUpload,
-  storeStagedUpload,
-  type Context,
-  type StagedUpload,
-} from '@colloquy/api';
-import busboy from 'busboy';
-import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
+import { presentFile } from '@colloquy/api';
+import { Router } from 'express';
+import { receiveUpload } from '../http/multipart-upload.ts';
 import { sendError } from '../http/error-envelope.ts';
 import type { ContextFor } from './caller.ts';
-import { describeProcedureError } from './procedure-error.ts';
-import { userOf } from './request-fields.ts';
 import { toDifyFile, type UploadFilesResponse } from './schemas.ts';
 
 const NO_FILE = '请提供要上传的文件';
 const TOO_LARGE = '文件过大';
 const FAILED = '文件上传失败';
+const MESSAGES = { no_file: NO_FILE, too_large: TOO_LARGE, failed: FAILED } as const;
 
 export interface UploadRouteOptions {
   contextFor: ContextFor;
   maxFileBytes: number;
 }
 
-const userValue = z
-  .string()
-  .trim()
-  .min(1, 'user must not be empty')
-  .max(128, 'user must be at most 128 characters')
-  .regex(/^[^\p{Cc}]+$/u, 'user must not contain control characters');
-
-type Parsed =
-  | { kind: 'parsed' }
-  | { kind: 'failed'; err: unknown }
-  /** The client went away before its body was complete: nobody to answer. */
-  | { kind: 'aborted' };
-
 /**
- * `POST /files`, multipart/form-data with one `file` part (and optionally `user`): the file is
- * streamed to a staging file while hashed and size-checked (never held in memory), then renamed
- * into the blob store and recorded, by the same service `files.upload` uses over tRPC. Too large
- * is a 413 as soon as the limit is crossed; a request cut off mid-body leaves nothing behind.
+ * `POST /files`, multipart/form-data with one `file` part (and optionally `user`): streamed to
+ * disk while hashed and size-checked (see receiveUpload); a 413 as soon as the limit is crossed.
  */
 export function uploadRoute(options: UploadRouteOptions): Router {
   const r = Router();
   r.post('/files', async (req, res) => {
-    let ctx: Context;
-    let bb: busboy.Busboy;
-    try {
-      // Who is calling is settled before a byte of the body is read.
-      ctx = options.contextFor(req);
-    } catch (err) {
-      const { status, detail } = describeProcedureError(err, req.log);
-      sendError(res, status, status < 500 ? NO_FILE : FAILED, detail);
+    const outcome = await receiveUpload(req, options.contextFor, options.maxFileBytes);
+    if (outcome.kind === 'aborted') return;
+    if (outcome.kind === 'refused') {
+      sendError(res, outcome.status, MESSAGES[outcome.reason], outcome.detail);
       return;
     }
-    try {
-      if (!req.is('multipart/form-data')) throw new Error('expected a multipart/form-data body');
-      bb = busboy({
-        headers: req.headers,
-        // Browsers send UTF-8 file names; busboy's default (latin1) would garble Chinese ones.
-        defParamCharset: 'utf8',
-        limits: { files: 1, fields: 20, fieldSize: 64 * 1024, parts: 40, headerPairs: 200 },
-      });
-    } catch (err) {
-      sendError(res, 400, NO_FILE, err instanceof Error ? err.message : 'expected a multipart/form-data body');
-      return;
-    }
-
-    const fields = new Map<string, string>();
-    let fileName: string | undefined;
-    let fileStream: Readable | undefined;
-    let staging: Promise<StagedUpload> | undefined;
-
-    const parsed = await new Promise<Parsed>((resolve) => {
-      let settled = false;
-      const settle = (outcome: Parsed) => {
-        if (settled) return;
-        settled = true;
-        resolve(outcome);
-      };
-      bb.on('field', (name, value) => {
-        if (!fields.has(name)) fields.set(name, value);
-      });
-      bb.on('file', (name, stream, info) => {
-        // A body that ends mid-part errors the part's stream, possibly before anything reads it
-        // (staging starts after an await): without a listener that error would crash the process.
-        // The failure still reaches the answer through busboy's own 'error' and the staging pipeline.
-        stream.on('error', () => undefined);
-        if (name !== 'file' || staging) {
-          stream.resume();
-          return;
-        }
-        fileName = info.filename;
-        fileStream = stream;
-        staging = stageUpload(ctx.services.blobs, stream, options.maxFileBytes);
-        staging.catch((err: unknown) => settle({ kind: 'failed', err }));
-      });
-      bb.on('close', () => settle({ kind: 'parsed' }));
-      bb.on('error', (err) => settle({ kind: 'failed', err }));
-      const cutOff = () => {
-        if (req.complete) return;
-        settle({ kind: 'aborted' });
-        bb.destroy(new Error('the request body was cut off'));
-      };
-      req.on('error', cutOff);
-      req.on('close', cutOff);
-      req.pipe(bb);
-    });
-
-    if (parsed.kind !== 'parsed') {
-      req.unpipe(bb);
-      // Stop a staging still running and wait for it to remove its partial file.
-      fileStream?.destroy(new Error('upload abandoned'));
-      const staged = await staging?.catch(() => undefined);
-      if (staged) await discardStaged(staged);
-      if (parsed.kind === 'aborted') return;
-      drainRest(req, options.maxFileBytes);
-      answerFailure(req, res, parsed.err);
-      return;
-    }
-
-    if (!staging) {
-      sendError(res, 400, NO_FILE, 'the form has no `file` part');
-      return;
-    }
-    let staged: StagedUpload;
-    try {
-      staged = await staging;
-    } catch (err) {
-      answerFailure(req, res, err);
-      return;
-    }
-    try {
-      const rawUser = fields.get('user') ?? fields.get('user_id') ?? userOf(req);
-      const user = rawUser === undefined ? undefined : userValue.safeParse(rawUser);
-      if (user && !user.success) {
-        await discardStaged(staged);
-        sendError(res, 400, NO_FILE, user.error.issues[0]?.message ?? 'invalid user');
-        return;
-      }
-      const record = await storeStagedUpload(ctx, { user: user?.data, name: fileName }, staged);
-      res.json({ message: '文件上传成功', response: [toDifyFile(presentFile(record))] } satisfies UploadFilesResponse);
-    } catch (err) {
-      await discardStaged(staged);
-      const { status, detail } = describeProcedureError(err, req.log);
-      sendError(res, status, status === 413 ? TOO_LARGE : status < 500 ? NO_FILE : FAILED, detail);
-    }
+    res.json({ message: '文件上传成功', response: [toDifyFile(presentFile(outcome.record))] } satisfies UploadFilesResponse);
   });
   return r;
 }
-
-/**
- * Too large is a 413; a file system failure while staging (disk full, permissions) a 500, logged;
- * anything else went wrong in the multipart body itself (truncated, malformed): a 400.
- */
-function answerFailure(req: Request, res: Response, err: unknown): void {
-  if (err instanceof AppError && err.code === 'PAYLOAD_TOO_LARGE') {
-    sendError(res, 413, TOO_LARGE, err.message);
-  } else if (typeof (err as { syscall?: unknown } | undefined)?.syscall === 'string') {
-    req.log.error({ err }, 'staging an upload failed');
-    sendError(res, 500, FAILED, 'internal server error');
-  } else {
-    sendError(res, 400, NO_FILE, `malformed multipart body: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-/**
- * After an early answer (413, malformed body) the rest of the request is read and dropped, so
- * the client gets to read the answer and the connection can be reused; a client that sends more
- * than `limit` further bytes is cut off.
- */
-function drainRest(req: Request, limit: number): void {
-  if (req.complete) return;
-  let extra = 0;
-  req.on('data', (chunk: Buffer) => {
-    extra += chunk.length;
-    if (extra > limit) req.destroy();
-  });
-  req.resume();
-}
-
