@@ -84,7 +84,9 @@ describe('dify-client against Colloquy', () => {
     expect(list.data.data.map((c: Json) => c.id)).toEqual([id]);
     const renamed = await chat().renameConversation(id, 'Cats', 'carol');
     expect(renamed.data).toMatchObject({ id, name: 'Cats' });
-    const auto = await chat().renameConversation(id, undefined as unknown as string, 'carol', true as never);
+    // dify-client's JS takes auto_generate as a fourth argument; its .d.ts does not declare it.
+    const untyped = chat() as unknown as { renameConversation(...args: unknown[]): Promise<{ data: Json }> };
+    const auto = await untyped.renameConversation(id, undefined, 'carol', true);
     expect(auto.data.name).toBe('Rename me please');
     expect((await chat().deleteConversation(id, 'carol')).data).toEqual({ result: 'success' });
     expect((await chat().getConversations('carol')).data.data).toEqual([]);

@@ -92,6 +92,22 @@ describe('OpenAPI document', () => {
     expect(upload.responses['413'].content['application/json'].schema.$ref).toBe('#/components/schemas/ErrorBody');
   });
 
+  it('documents the OpenAI and Dify surfaces with their own error shapes', () => {
+    const completions = doc.paths['/v1/chat/completions'].post;
+    expect(completions.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/OpenAIChatCompletionRequest');
+    expect(completions.responses['200'].content['text/event-stream'].schema.$ref).toBe('#/components/schemas/OpenAIChatCompletionChunk');
+    expect(completions.responses['404'].content['application/json'].schema.$ref).toBe('#/components/schemas/OpenAIError');
+    // The request schema is strict: the document says so, as the route refuses unknown arguments.
+    expect(doc.components.schemas.OpenAIChatCompletionRequest.additionalProperties).toBe(false);
+    expect(Object.keys(doc.components.schemas.OpenAIChatCompletionRequest.properties)).toEqual(expect.arrayContaining(['model', 'messages', 'stream', 'stream_options', 'temperature']));
+    expect(doc.components.schemas.OpenAIChatCompletionRequest.properties.tools).toBeUndefined();
+    const chat = doc.paths['/v1/chat-messages'].post;
+    expect(chat.responses['200'].content['text/event-stream'].schema.$ref).toBe('#/components/schemas/DifyChatMessageEvent');
+    expect(chat.responses['404'].content['application/json'].schema.$ref).toBe('#/components/schemas/DifyError');
+    expect(doc.paths['/v1/files/upload'].post.requestBody.content['multipart/form-data'].schema.$ref).toBe('#/components/schemas/DifyFileUploadForm');
+    expect(doc.paths['/v1/messages'].get.parameters.map((p: Json) => p.name)).toEqual(['conversation_id', 'user', 'first_id', 'limit']);
+  });
+
   it('describes what the routes actually answer', async () => {
     const up = await uploadPaths(server.url, ['a.txt'], { user: 'doc' });
     expectMatches(uploadFilesResponseSchema, up.body);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   conversationListQuerySchema,
   conversationListSchema,
+  difyConversationSchema,
   converseBlockingResponseSchema,
   converseRequestSchema,
   deleteConvRequestSchema,
@@ -18,6 +19,30 @@ import {
   uploadFilesResponseSchema,
 } from '../rest/schemas.ts';
 import { clientListQuerySchema, clientListSchema } from '../rest/client-list.ts';
+import {
+  chatCompletionChunkSchema,
+  chatCompletionRequestSchema,
+  chatCompletionSchema,
+  modelListSchema,
+  modelSchema,
+  openaiErrorSchema,
+} from '../openai/schemas.ts';
+import {
+  chatMessageEventSchema,
+  chatMessageRequestSchema,
+  conversationByIdBodySchema,
+  conversationListQuerySchema as difyConversationListQuerySchema,
+  difyErrorSchema,
+  messageListSchema,
+  messagesQuerySchema,
+  metaSchema,
+  parametersSchema,
+  renameRequestSchema,
+  resultSchema,
+  stopRequestSchema,
+  uploadedFileSchema,
+  uploadFormSchema,
+} from '../dify/schemas.ts';
 
 type Json = Record<string, unknown>;
 type Method = 'get' | 'post' | 'delete' | 'put' | 'patch';
@@ -28,6 +53,8 @@ interface ResponseDoc {
   json?: z.ZodType;
   /** application/x-ndjson: one of these per line. */
   ndjson?: z.ZodType;
+  /** text/event-stream: one of these per `data:` event. */
+  sse?: z.ZodType;
   /** text/plain or text/html body. */
   text?: { type: string; example?: string };
 }
@@ -47,6 +74,152 @@ export interface RouteDoc {
 }
 
 const errorResponse = (description: string): ResponseDoc => ({ description, json: errorBodySchema });
+const openaiError = (description: string): ResponseDoc => ({ description, json: openaiErrorSchema });
+const difyError = (description: string): ResponseDoc => ({ description, json: difyErrorSchema });
+/** The refusals every OpenAI and Dify route may answer besides its own. */
+const familyRefusals = (error: (d: string) => ResponseDoc): Record<number, ResponseDoc> => ({
+  401: error('Missing or wrong API key'),
+  429: error('Too many requests, streams or running generations (Retry-After)'),
+});
+
+/** OpenAI's Chat Completions and Models (issue 15): `model` is an agent id. */
+const openaiRouteDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/chat/completions',
+    tag: 'OpenAI',
+    summary: 'Create a chat completion (OpenAI)',
+    description:
+      'The last message is the question; earlier ones (system messages included) go to the agent as history. Stored as a conversation turn: `X-Colloquy-Conversation` (or `metadata.conversation_id`) continues that conversation, else a new one is started. The answer names the conversation and message in `X-Colloquy-Conversation` / `X-Colloquy-Message` and in `conversation_id` / `message_id`. `stream: true` answers chat.completion.chunk events and `data: [DONE]`. A client that disconnects does not stop the answer.',
+    body: chatCompletionRequestSchema,
+    responses: {
+      200: { description: 'Blocking: the completion. Streaming: chunks.', json: chatCompletionSchema, sse: chatCompletionChunkSchema },
+      400: openaiError('A bad or unsupported argument (`param` names it; code unknown_parameter / unsupported_parameter)'),
+      403: openaiError('A user key named another user'),
+      404: openaiError('No such model (code model_not_found)'),
+      413: openaiError('Question or body too large'),
+      ...familyRefusals(openaiError),
+      500: openaiError('The agent failed (code upstream_error)'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/models',
+    tag: 'OpenAI',
+    summary: 'List models (OpenAI): one per agent',
+    responses: { 200: { description: 'The agents', json: modelListSchema }, ...familyRefusals(openaiError) },
+  },
+  {
+    method: 'get',
+    path: '/v1/models/{model}',
+    tag: 'OpenAI',
+    summary: 'Retrieve a model (OpenAI)',
+    responses: { 200: { description: 'The agent', json: modelSchema }, 404: openaiError('No such model'), ...familyRefusals(openaiError) },
+  },
+];
+
+/** Dify's Service API (Chat App). The agent: the default, or the X-Colloquy-Agent header's. */
+const difyRouteDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/chat-messages',
+    tag: 'Dify',
+    summary: 'Send a chat message (Dify)',
+    description:
+      '`response_mode: "blocking"` (default) answers one object when the turn ends; `"streaming"` answers Dify’s SSE events (`message`, `agent_thought`, `message_file`, `message_replace`, `error`, `ping`, then `message_end`). No `conversation_id` starts a new conversation; an unknown one is a 404. A client that disconnects does not stop the answer; `/v1/chat-messages/{task_id}/stop` does.',
+    body: chatMessageRequestSchema,
+    responses: {
+      200: { description: 'Blocking: the answer. Streaming: events.', json: converseBlockingResponseSchema, sse: chatMessageEventSchema },
+      400: difyError('A bad field (code invalid_param), an unknown file, or an app key without `user`'),
+      403: difyError('A user key named another user'),
+      404: difyError('No such conversation for this user (code not_found)'),
+      413: difyError('Question, files or body too large'),
+      ...familyRefusals(difyError),
+      500: difyError('The agent failed (code completion_request_error)'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/chat-messages/{task_id}/stop',
+    tag: 'Dify',
+    summary: 'Stop a streaming answer (Dify)',
+    description: '`task_id` is the answer’s message id. The upstream call is aborted; the partial answer is stored as `stopped`.',
+    body: stopRequestSchema,
+    responses: { 200: { description: 'Stopped', json: resultSchema }, 404: difyError('No such answer for this user'), ...familyRefusals(difyError) },
+  },
+  {
+    method: 'get',
+    path: '/v1/conversations',
+    tag: 'Dify',
+    summary: 'List conversations (Dify)',
+    query: difyConversationListQuerySchema,
+    responses: { 200: { description: 'A page, most recently used first', json: conversationListSchema }, 400: difyError('A bad parameter'), ...familyRefusals(difyError) },
+  },
+  {
+    method: 'delete',
+    path: '/v1/conversations/{id}',
+    tag: 'Dify',
+    summary: 'Delete a conversation (Dify)',
+    query: conversationByIdBodySchema,
+    body: conversationByIdBodySchema,
+    responses: { 200: { description: 'Deleted', json: resultSchema }, 404: difyError('No such conversation for this user'), ...familyRefusals(difyError) },
+  },
+  {
+    method: 'post',
+    path: '/v1/conversations/{id}/name',
+    tag: 'Dify',
+    summary: 'Rename a conversation (Dify)',
+    description: '`auto_generate: true` names it from its first question.',
+    body: renameRequestSchema,
+    responses: {
+      200: { description: 'The renamed conversation', json: difyConversationSchema },
+      400: difyError('Neither a name nor auto_generate'),
+      404: difyError('No such conversation for this user'),
+      ...familyRefusals(difyError),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/messages',
+    tag: 'Dify',
+    summary: 'A conversation’s messages (Dify)',
+    description: 'Question-and-answer pairs, the latest page first; pass `first_id` = the page’s first id for the page before it.',
+    query: messagesQuerySchema,
+    responses: {
+      200: { description: 'A page of messages, oldest first', json: messageListSchema },
+      400: difyError('conversation_id missing or a bad parameter'),
+      404: difyError('No such conversation, or first_id is not one of its messages'),
+      ...familyRefusals(difyError),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/files/upload',
+    tag: 'Dify',
+    summary: 'Upload a file (Dify)',
+    multipart: uploadFormSchema,
+    responses: {
+      201: { description: 'Stored', json: uploadedFileSchema },
+      400: difyError('No file part (code no_file_uploaded)'),
+      413: difyError('Larger than MAX_FILE_BYTES (code file_too_large); nothing is stored'),
+      ...familyRefusals(difyError),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/parameters',
+    tag: 'Dify',
+    summary: 'App parameters (Dify)',
+    responses: { 200: { description: 'Minimal parameters', json: parametersSchema }, ...familyRefusals(difyError) },
+  },
+  {
+    method: 'get',
+    path: '/v1/meta',
+    tag: 'Dify',
+    summary: 'App meta (Dify)',
+    responses: { 200: { description: 'No tool icons', json: metaSchema }, ...familyRefusals(difyError) },
+  },
+];
 
 /** Every REST route the server registers (the test checks this against the Express app). */
 export const restRoutes: RouteDoc[] = [
@@ -243,6 +416,7 @@ function responseOf(doc: ResponseDoc): Json {
     // Newline-delimited JSON: each line is one object of this schema.
     content['application/x-ndjson'] = { schema: schemaOf(doc.ndjson, 'output') };
   }
+  if (doc.sse) content['text/event-stream'] = { schema: schemaOf(doc.sse, 'output') };
   if (doc.text) content[doc.text.type] = { schema: { type: 'string', ...(doc.text.example ? { examples: [doc.text.example] } : {}) } };
   return { description: doc.description, ...(Object.keys(content).length ? { content } : {}) };
 }
@@ -283,26 +457,29 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
     }),
   );
   const paths: Record<string, Record<string, Json>> = {};
-  for (const route of restRoutes) (paths[route.path] ??= {})[route.method] = operationOf(route);
+  const routes = [...restRoutes, ...openaiRouteDocs, ...difyRouteDocs];
+  for (const route of routes) (paths[route.path] ??= {})[route.method] = operationOf(route);
   const open = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);
   if (options.apiKeys) {
-    for (const route of restRoutes) {
+    for (const route of routes) {
       if (open.has(route.path)) (paths[route.path] as Record<string, Json>)[route.method]!.security = [];
     }
   }
   return {
     openapi: '3.1.0',
     info: {
-      title: 'Colloquy REST API',
+      title: 'Colloquy HTTP API',
       version: options.version,
       description:
-        'The REST compatibility layer of the Colloquy gateway (the seed’s Flask routes, Dify-shaped), plus uploads and operations routes. The typed tRPC API at /trpc (used by the SDK) is not described here. Every error is `{message, error}` JSON. Every response carries `X-Request-Id` (the client’s, when it sent a valid one).',
+        'The Colloquy gateway’s HTTP surfaces over one router: the REST compatibility layer (the seed’s Flask routes, Dify-shaped; errors `{message, error}`), OpenAI’s Chat Completions (`/v1/chat/completions`, `/v1/models`; errors `{error: {message, type, param, code}}`) and Dify’s Service API (the other `/v1` routes; errors `{code, message, status}`), plus uploads and operations routes. The typed tRPC API at /trpc (used by the SDK) is not described here. Every response carries `X-Request-Id` (the client’s, when it sent a valid one).',
     },
     tags: [
       { name: 'Conversations' },
       { name: 'Files' },
       { name: 'Chat' },
       { name: 'Clients', description: 'Connected clients (presence) and live video.' },
+      { name: 'OpenAI', description: 'OpenAI-compatible: point the `openai` client’s baseURL at /v1. `model` is an agent id.' },
+      { name: 'Dify', description: 'Dify Service API (Chat App): point a Dify client’s base URL at /v1. With an app key, `user` is an end user of the key’s own namespace.' },
       { name: 'Operations', description: 'Health, readiness, metrics and this document; never behind an API key.' },
     ],
     paths,
