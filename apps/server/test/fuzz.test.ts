@@ -1,6 +1,6 @@
 /**
- * Property-based fuzzing of every REST route (issue 5) and of tRPC calls, a subscription and
- * batches (issue 11): 1,000 random requests per route
+ * Property-based fuzzing of every REST route (issue 5), of tRPC calls, a subscription and
+ * batches (issue 11), and of every OpenAI and Dify route (issue 15): 1,000 random requests per route
  * — random JSON values and objects mixing the route's own field names with junk, malformed and
  * binary bodies, random content types, random query strings, random keys — against a real server
  * process. Every answer is a 2xx or 4xx with a JSON body (NDJSON for a streamed answer), never a
@@ -128,6 +128,25 @@ const PLAUSIBLE: Record<string, fc.Arbitrary<unknown>> = {
   managerId: fc.constantFrom('m1', 'm2'),
   cursor: fc.base64String({ maxLength: 40 }),
   lastId: fromPool(seenIds.conversation),
+  // OpenAI's and Dify's names.
+  model: fc.constantFrom('local', 'local', 'gpt-4o'),
+  messages: fc
+    .tuple(
+      fc.array(fc.record({ role: fc.constantFrom('system', 'user', 'assistant', 'developer'), content: fc.lorem({ maxCount: 6 }) }), { maxLength: 3 }),
+      fc.lorem({ maxCount: 8 }),
+    )
+    .map(([history, query]) => [...history, { role: 'user', content: query }]),
+  stream: fc.boolean(),
+  stream_options: fc.record({ include_usage: fc.boolean() }),
+  metadata: fc.record({ conversation_id: fc.oneof(fromPool(seenIds.conversation), fc.stringMatching(/^[\w.:@-]{1,24}$/)) }),
+  temperature: fc.double({ min: 0, max: 2, noNaN: true }),
+  n: fc.constantFrom(1, 2),
+  first_id: fc.oneof(fromPool(seenIds.message), fromPool(seenIds.conversation)),
+  sort_by: fc.constantFrom('-updated_at', 'created_at'),
+  pinned: fc.constantFrom('true', 'false'),
+  name: fc.lorem({ maxCount: 3 }),
+  auto_generate: fc.boolean(),
+  auto_generate_name: fc.boolean(),
 };
 const valueFor = (field: string): fc.Arbitrary<unknown> =>
   PLAUSIBLE[field] ? fc.oneof({ weight: 4, arbitrary: PLAUSIBLE[field] }, { weight: 1, arbitrary: fieldValue }) : fieldValue;
@@ -295,8 +314,8 @@ const multipartBody = fc
     return cut === undefined ? text : text.slice(0, cut);
   });
 
-const filesRequest = fc.oneof(
-  { weight: 3, arbitrary: request('POST', '/files', { fields: ['file', 'user'], body: true }) },
+const multipartRequest = (path: string) => fc.oneof(
+  { weight: 3, arbitrary: request('POST', path, { fields: ['file', 'user'], body: true }) },
   {
     weight: 7,
     arbitrary: fc
@@ -304,7 +323,7 @@ const filesRequest = fc.oneof(
       .map(
         ({ body: b, auth, boundary }): FuzzRequest => ({
           method: 'POST',
-          path: '/files',
+          path,
           headers: { ...auth, 'content-type': `multipart/form-data${boundary ? `; boundary=${boundary}` : ''}` },
           body: b,
         }),
@@ -351,6 +370,14 @@ const trpcBatch = fc
       ? { method: 'GET', path: `${path}&input=${encodeURIComponent(input)}`, headers: auth, body: undefined }
       : { method: 'POST', path, headers: { ...auth, 'content-type': 'application/json' }, body: input };
   });
+
+const filesRequest = multipartRequest('/files');
+
+/** A request whose path names a record: an id seen earlier, a random one, or junk (encoded). */
+const withPathId = (method: string, template: string, pool: string[], opts: Parameters<typeof request>[2]) =>
+  fc
+    .tuple(fc.oneof(fromPool(pool), fc.uuid(), anyString.map((v) => v.replace(/[\ud800-\udfff]/g, '?'))), request(method, template, opts))
+    .map(([id, r]): FuzzRequest => ({ ...r, path: r.path.replace(':id', encodeURIComponent(id) || 'x') }));
 
 // ---- the property --------------------------------------------------------------------------
 
@@ -408,9 +435,20 @@ function assertAnswer(r: FuzzRequest, res: { status: number; type: string; text:
   }
   expect(res.text, where).not.toMatch(/\n\s+at .+:\d+:\d+/);
   if (res.status >= 400) {
-    // tRPC keeps its own error shape ({error: {message, data}}); everything else is {message, error}.
-    const body = parsed as { message?: unknown; error?: unknown };
-    if (r.path.startsWith('/trpc/') && typeof body.error === 'object' && body.error !== null) {
+    // tRPC keeps its own error shape ({error: {message, data}}), OpenAI's routes theirs
+    // ({error: {message, type, param, code}}), Dify's theirs ({code, message, status}); the REST
+    // routes answer {message, error}.
+    const body = parsed as { message?: unknown; error?: unknown; code?: unknown; status?: unknown };
+    const path = r.path.split('?')[0]!;
+    if (path === '/v1/chat/completions' || path.startsWith('/v1/models')) {
+      const error = body.error as { message?: unknown; type?: unknown } | undefined;
+      expect(typeof error?.message, where).toBe('string');
+      expect(typeof error?.type, where).toBe('string');
+    } else if (path.startsWith('/v1/')) {
+      expect(typeof body.code, where).toBe('string');
+      expect(typeof body.message, where).toBe('string');
+      expect(body.status, where).toBe(res.status);
+    } else if (r.path.startsWith('/trpc/') && typeof body.error === 'object' && body.error !== null) {
       expect(typeof (body.error as { message?: unknown }).message, where).toBe('string');
     } else {
       expect(typeof body.message, where).toBe('string');
@@ -444,6 +482,29 @@ const ROUTES: [string, fc.Arbitrary<FuzzRequest>][] = [
     trpcRequest('GET', 'chat.events', ['messageId', 'lastEventId', 'user'], { accept: 'text/event-stream' }),
   ],
   ['tRPC batches', trpcBatch],
+  // The OpenAI and Dify surfaces (issue 15).
+  [
+    'POST /v1/chat/completions',
+    request('POST', '/v1/chat/completions', {
+      fields: ['model', 'messages', 'stream', 'stream_options', 'metadata', 'user', 'temperature', 'n', 'tools', 'max_tokens'],
+      body: true,
+    }),
+  ],
+  ['GET /v1/models', request('GET', '/v1/models', { fields: ['model'], query: true })],
+  [
+    'POST /v1/chat-messages',
+    request('POST', '/v1/chat-messages', {
+      fields: ['query', 'inputs', 'response_mode', 'user', 'conversation_id', 'files', 'auto_generate_name'],
+      body: true,
+    }),
+  ],
+  ['POST /v1/chat-messages/:task_id/stop', withPathId('POST', '/v1/chat-messages/:id/stop', seenIds.message, { fields: ['user'], body: true })],
+  ['GET /v1/conversations', request('GET', '/v1/conversations', { fields: ['user', 'last_id', 'first_id', 'limit', 'sort_by', 'pinned'], query: true })],
+  ['DELETE /v1/conversations/:id', withPathId('DELETE', '/v1/conversations/:id', seenIds.conversation, { fields: ['user'], body: true, query: true })],
+  ['POST /v1/conversations/:id/name', withPathId('POST', '/v1/conversations/:id/name', seenIds.conversation, { fields: ['name', 'auto_generate', 'user'], body: true })],
+  ['GET /v1/messages', request('GET', '/v1/messages', { fields: ['conversation_id', 'user', 'first_id', 'limit'], query: true })],
+  ['POST /v1/files/upload (multipart)', multipartRequest('/v1/files/upload')],
+  ['GET /v1/parameters, /v1/meta', fc.oneof(request('GET', '/v1/parameters', { fields: ['user'], query: true }), request('GET', '/v1/meta', { fields: ['user'], query: true }))],
 ];
 
 describe('fuzzing every REST route and the main tRPC calls', () => {
