@@ -282,7 +282,7 @@ describe('CORS', () => {
         const res = await fetch(`${server.url}/get_conversation_list`, { headers: { origin: APP, ...headers } });
         expect(res.headers.get('access-control-allow-origin')).toBe(APP);
         const exposed = (res.headers.get('access-control-expose-headers') ?? '').toLowerCase();
-        for (const h of ['x-request-id', 'retry-after', 'ratelimit']) expect(exposed).toContain(h);
+        for (const h of ['x-request-id', 'retry-after', 'ratelimit', 'x-colloquy-conversation', 'x-colloquy-message']) expect(exposed).toContain(h);
       }
     });
 

@@ -101,7 +101,8 @@ export function securityHeaders(corsOrigins: readonly string[]): RequestHandler[
         origin: corsOrigins[0] === '*' ? '*' : [...corsOrigins],
         // Bearer keys, not cookies: no credentials mode.
         credentials: false,
-        exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
+        // X-Colloquy-Conversation / -Message: the stored ids of an OpenAI-style answer.
+        exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate', 'X-Colloquy-Conversation', 'X-Colloquy-Message'],
         maxAge: 600,
       }),
     );
