@@ -1,6 +1,7 @@
 /**
- * Bad inputs against every REST route and a few tRPC routes: each is a 4xx (never a 5xx) with a
- * JSON body carrying a string `message`; afterwards the server is healthy and nothing was stored.
+ * Bad inputs against every REST route, a few tRPC routes and every OpenAI and Dify route: each
+ * is a 4xx (never a 5xx) with a JSON body in its route family's shape; afterwards the server is
+ * healthy and nothing was stored.
  */
 import { describe, expect, it } from 'vitest';
 import { requestJson } from './support/test-server.ts';
@@ -15,6 +16,7 @@ interface BadRequest {
   /** Sent verbatim, with `contentType` (default application/json). */
   raw?: string;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 const MB = 1_000_000;
@@ -197,6 +199,86 @@ const trpcRows: [string, BadRequest][] = [
   ['no such procedure', get('/trpc/no.such.procedure')],
 ];
 
+const hi = [{ role: 'user', content: 'hi' }];
+const completion = (extra: Record<string, unknown>) => post('/v1/chat/completions', { model: 'local', messages: hi, ...extra });
+
+/** OpenAI's routes: `{error: {message, type, param, code}}`; `param` names the field when one is at fault. */
+const openaiRows: [string, BadRequest, string?][] = [
+  ['completions: model missing', post('/v1/chat/completions', { messages: hi }), 'model'],
+  ['completions: unknown model', completion({ model: 'gpt-4o' }), 'model'],
+  ['completions: model a number', completion({ model: 4 }), 'model'],
+  ['completions: messages missing', post('/v1/chat/completions', { model: 'local' }), 'messages'],
+  ['completions: messages empty', completion({ messages: [] }), 'messages'],
+  ['completions: messages a string', completion({ messages: 'hi' }), 'messages'],
+  ['completions: a message without role', completion({ messages: [{ content: 'hi' }] }), 'messages[0].role'],
+  ['completions: a tool message', completion({ messages: [{ role: 'tool', content: 'x', tool_call_id: 't' }] }), 'messages[0].role'],
+  ['completions: content a number', completion({ messages: [{ role: 'user', content: 5 }] }), 'messages[0].content'],
+  ['completions: an image part', completion({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:,' } }] }] }), 'messages[0].content'],
+  ['completions: an audio part', completion({ messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: '', format: 'wav' } }] }] }), 'messages[0].content'],
+  ['completions: last message not the user’s', completion({ messages: [...hi, { role: 'assistant', content: 'x' }] }), 'messages[1].role'],
+  ['completions: empty question', completion({ messages: [{ role: 'user', content: '   ' }] }), 'messages[0].content'],
+  ['completions: a NUL in the question', completion({ messages: [{ role: 'user', content: 'a\u0000b' }] })],
+  ['completions: question of 1 000 000 chars', completion({ messages: [{ role: 'user', content: oneMb }] })],
+  ['completions: n = 2', completion({ n: 2 }), 'n'],
+  ['completions: tools', completion({ tools: [{ type: 'function', function: { name: 'f' } }] }), 'tools'],
+  ['completions: tool_choice', completion({ tool_choice: 'auto' }), 'tool_choice'],
+  ['completions: functions', completion({ functions: [{ name: 'f' }] }), 'functions'],
+  ['completions: audio', completion({ audio: { voice: 'alloy', format: 'wav' } }), 'audio'],
+  ['completions: modalities with audio', completion({ modalities: ['text', 'audio'] }), 'modalities[1]'],
+  ['completions: logprobs', completion({ logprobs: true }), 'logprobs'],
+  ['completions: response_format json', completion({ response_format: { type: 'json_object' } }), 'response_format.type'],
+  ['completions: an unknown argument', completion({ frobnicate: 1 }), 'frobnicate'],
+  ['completions: stream a string', completion({ stream: 'yes' }), 'stream'],
+  ['completions: temperature out of range', completion({ temperature: 9 }), 'temperature'],
+  ['completions: metadata values not strings', completion({ metadata: { conversation_id: 5 } }), 'metadata.conversation_id'],
+  ['completions: conversation id with a NUL', completion({ metadata: { conversation_id: 'a\u0000b' } })],
+  ['completions: user a number', completion({ user: 5 }), 'user'],
+  ['completions (streaming): an unknown model', completion({ model: 'nope', stream: true }), 'model'],
+  ...malformedBodies((raw, ct) => postRaw('/v1/chat/completions', raw, ct)).map(([name, r]): [string, BadRequest] => [`completions: ${name}`, r]),
+  ['models: unknown model', get('/v1/models/gpt-4o'), 'model'],
+  ['models: unknown path', get('/v1/models/a/b')],
+];
+
+/** Dify's routes: `{code, message, status}`. */
+const difyRows: [string, BadRequest, string?][] = [
+  ['chat: query missing', post('/v1/chat-messages', { inputs: {}, user: 'u' }), 'invalid_param'],
+  ['chat: query empty', post('/v1/chat-messages', { query: ' ', user: 'u' }), 'invalid_param'],
+  ['chat: query a number', post('/v1/chat-messages', { query: 5, user: 'u' }), 'invalid_param'],
+  ['chat: query of 1 000 000 chars', post('/v1/chat-messages', { query: oneMb, user: 'u' })],
+  ['chat: inputs an array', post('/v1/chat-messages', { query: 'hi', inputs: [1], user: 'u' }), 'invalid_param'],
+  ['chat: inputs over 16 KB', post('/v1/chat-messages', { query: 'hi', inputs: { big: 'x'.repeat(20_000) }, user: 'u' }), 'invalid_param'],
+  ['chat: response_mode unknown', post('/v1/chat-messages', { query: 'hi', response_mode: 'fast', user: 'u' }), 'invalid_param'],
+  ['chat: unknown conversation', post('/v1/chat-messages', { query: 'hi', conversation_id: 'never-made', user: 'u' }), 'not_found'],
+  ['chat (streaming): unknown conversation', post('/v1/chat-messages', { query: 'hi', conversation_id: 'never-made', response_mode: 'streaming', user: 'u' }), 'not_found'],
+  ['chat: conversation_id with a NUL', post('/v1/chat-messages', { query: 'hi', conversation_id: 'a\u0000b', user: 'u' })],
+  ['chat: files a string', post('/v1/chat-messages', { query: 'hi', files: 'a.txt', user: 'u' }), 'invalid_param'],
+  ['chat: a remote_url file', post('/v1/chat-messages', { query: 'hi', files: [{ type: 'image', transfer_method: 'remote_url', url: 'https://example.com/a.png' }], user: 'u' }), 'invalid_param'],
+  ['chat: a local_file without id', post('/v1/chat-messages', { query: 'hi', files: [{ type: 'document', transfer_method: 'local_file' }], user: 'u' }), 'invalid_param'],
+  ['chat: an unknown file', post('/v1/chat-messages', { query: 'hi', files: [{ type: 'document', transfer_method: 'local_file', upload_file_id: 'never-uploaded' }], user: 'u' }), 'invalid_param'],
+  ['chat: user a number', post('/v1/chat-messages', { query: 'hi', user: 5 }), 'invalid_param'],
+  ['chat: user with a NUL', post('/v1/chat-messages', { query: 'hi', user: 'eve\u0000' })],
+  ['chat: unknown agent header', { ...post('/v1/chat-messages', { query: 'hi', user: 'u' }), headers: { 'x-colloquy-agent': 'nope' } }, 'invalid_param'],
+  ...malformedBodies((raw, ct) => postRaw('/v1/chat-messages', raw, ct)).map(([name, r]): [string, BadRequest] => [`chat: ${name}`, r]),
+  ['stop: unknown task', post('/v1/chat-messages/never-ran/stop', { user: 'u' }), 'not_found'],
+  ['stop: user a number', post('/v1/chat-messages/x/stop', { user: 5 }), 'invalid_param'],
+  ['conversations: limit 0', get('/v1/conversations?user=u&limit=0'), 'invalid_param'],
+  ['conversations: limit not a number', get('/v1/conversations?user=u&limit=abc'), 'invalid_param'],
+  ['conversations: sort_by created_at', get('/v1/conversations?user=u&sort_by=created_at'), 'invalid_param'],
+  ['conversations: unknown last_id', get('/v1/conversations?user=u&last_id=nope'), 'invalid_param'],
+  ['delete: unknown conversation', del('/v1/conversations/never-made', { user: 'u' }), 'not_found'],
+  ['delete: user an object', del('/v1/conversations/x', { user: {} }), 'invalid_param'],
+  ['rename: neither name nor auto_generate', post('/v1/conversations/x/name', { user: 'u' }), 'invalid_param'],
+  ['rename: name a number', post('/v1/conversations/x/name', { name: 5, user: 'u' }), 'invalid_param'],
+  ['rename: unknown conversation', post('/v1/conversations/never-made/name', { name: 'n', user: 'u' }), 'not_found'],
+  ['messages: conversation_id missing', get('/v1/messages?user=u'), 'invalid_param'],
+  ['messages: unknown conversation', get('/v1/messages?user=u&conversation_id=never-made'), 'not_found'],
+  ['messages: limit 500', get('/v1/messages?user=u&conversation_id=x&limit=500'), 'invalid_param'],
+  ['upload: not multipart', post('/v1/files/upload', { file: 'a.txt' }), 'no_file_uploaded'],
+  ['upload: no file part', postRaw('/v1/files/upload', '--b\r\nContent-Disposition: form-data; name="user"\r\n\r\nu\r\n--b--\r\n', 'multipart/form-data; boundary=b'), 'no_file_uploaded'],
+  ['upload: a truncated body', postRaw('/v1/files/upload', '--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nabc', 'multipart/form-data; boundary=b'), 'no_file_uploaded'],
+  ['an unknown /v1 path', get('/v1/completions'), 'not_found'],
+];
+
 /**
  * Subscriptions (SSE): bad input is a 400 before any stream starts (issue 11), never a 200
  * stream carrying an error event.
@@ -215,11 +297,12 @@ const subscriptionRows: [string, string, Record<string, string>?][] = [
 ];
 
 async function send(url: string, r: BadRequest) {
+  const headers = r.headers ?? {};
   if (r.raw !== undefined) {
-    return requestJson(`${url}${r.path}`, { method: r.method, rawBody: r.raw, headers: { 'content-type': r.contentType ?? 'application/json' } });
+    return requestJson(`${url}${r.path}`, { method: r.method, rawBody: r.raw, headers: { 'content-type': r.contentType ?? 'application/json', ...headers } });
   }
-  if (r.json !== undefined) return requestJson(`${url}${r.path}`, { method: r.method, body: r.json });
-  return requestJson(`${url}${r.path}`, { method: r.method });
+  if (r.json !== undefined) return requestJson(`${url}${r.path}`, { method: r.method, body: r.json, headers });
+  return requestJson(`${url}${r.path}`, { method: r.method, headers });
 }
 
 const where = (res: Awaited<ReturnType<typeof requestJson>>) =>
@@ -253,6 +336,26 @@ describe('bad inputs', () => {
     const error = (res.body as Json).error;
     expect(typeof error?.message, where(res)).toBe('string');
     expect(error.data?.httpStatus, where(res)).toBe(res.status);
+  });
+
+  it.each(openaiRows)('OpenAI %s → 4xx JSON {error: {message, type, param, code}}', async (_name, r, param) => {
+    const res = await send(server().url, r);
+    expectClientError(res);
+    const error = (res.body as Json).error;
+    expect(Object.keys(error ?? {}).sort(), where(res)).toEqual(['code', 'message', 'param', 'type']);
+    expect(typeof error.message, where(res)).toBe('string');
+    expect(typeof error.type, where(res)).toBe('string');
+    if (param !== undefined) expect(error.param, where(res)).toBe(param);
+  });
+
+  it.each(difyRows)('Dify %s → 4xx JSON {code, message, status}', async (_name, r, code) => {
+    const res = await send(server().url, r);
+    expectClientError(res);
+    const body = res.body as Json;
+    expect(Object.keys(body).sort(), where(res)).toEqual(['code', 'message', 'status']);
+    expect(body.status, where(res)).toBe(res.status);
+    expect(typeof body.message, where(res)).toBe('string');
+    if (code !== undefined) expect(body.code, where(res)).toBe(code);
   });
 
   it.each(subscriptionRows)('tRPC subscription %s → 400 JSON before any stream', async (_name, path, headers = {}) => {
