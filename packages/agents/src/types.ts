@@ -92,6 +92,13 @@ export interface AgentInfo {
 export interface Agent {
   readonly info: AgentInfo;
   /**
+   * How much stored history the agent can use: it keeps at most this many characters of the
+   * newest messages (see openai/history.ts), so the caller reads the conversation newest first
+   * and stops there. 0: it sends no history (the upstream keeps its own, or there is none).
+   * Absent: the whole history.
+   */
+  readonly historyBudgetChars?: number;
+  /**
    * Runs one turn. Yields events as they arrive; ends after `message_end`. Throws on upstream
    * failure (the partial text already yielded is kept by the caller). Must stop promptly,
    * throwing or returning, once `turn.signal` aborts.

@@ -175,6 +175,22 @@ export function createKyselyStore(
         const { rows } = await db.executeQuery(hot.messagesOf(userId, conversationId));
         return rows.map(toMessage);
       },
+      async fileIdsBefore(userId, conversationId, beforeId) {
+        const rows = await db
+          .selectFrom('messages')
+          .select('file_ids')
+          .where('user_id', '=', userId)
+          .where('conversation_id', '=', conversationId)
+          // A literal, not a parameter: only then can SQLite and PostgreSQL use the partial
+          // index `messages_with_files` (its condition must be implied by the query's).
+          .where(sql<boolean>`file_ids <> '[]'`)
+          .where('seq', '<', (eb) =>
+            eb.selectFrom('messages').select('seq').where('id', '=', beforeId).where('user_id', '=', userId).where('conversation_id', '=', conversationId),
+          )
+          .orderBy('seq', 'asc')
+          .execute();
+        return rows.map((r) => parseJson<string[]>(r.file_ids, []));
+      },
       async update(id, patch) {
         const set: Partial<Omit<MessagesTable, 'seq'>> = {};
         if (patch.content !== undefined) set.content = patch.content;

@@ -205,6 +205,18 @@ function migrations(t: ColumnTypes): Record<string, Migration> {
         await db.schema.alterTable('conversations').addColumn('inputs', 'text', (c) => c.notNull().defaultTo('{}')).execute();
       },
     },
+    // A turn in a continued conversation needs the files attached earlier: indexing only the
+    // messages that carry files lets it find them without reading the whole conversation.
+    '0009_messages_with_files': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createIndex('messages_with_files')
+          .on('messages')
+          .columns(['user_id', 'conversation_id', 'seq'])
+          .where(sql<boolean>`file_ids <> '[]'`)
+          .execute();
+      },
+    },
   };
 }
 

@@ -195,8 +195,14 @@ export interface ConversationStore {
 export interface MessageStore {
   get(id: string): Promise<MessageRecord | undefined>;
   list(query: ListMessagesQuery): Promise<MessageRecord[]>;
-  /** Every message of a conversation, oldest first (history for agents). */
+  /** Every message of a conversation, oldest first. */
   listAll(userId: string, conversationId: string): Promise<MessageRecord[]>;
+  /**
+   * The file ids of the conversation's messages before `beforeId` that carry files, one list
+   * per message, oldest first. Reads only those messages (a partial index holds them), however
+   * long the conversation.
+   */
+  fileIdsBefore(userId: string, conversationId: string, beforeId: string): Promise<string[][]>;
   update(id: string, patch: MessagePatch): Promise<MessageRecord | undefined>;
   /** Marks every message left `streaming` (by a process that died) as `interrupted`. */
   interruptStreaming(now: number): Promise<number>;

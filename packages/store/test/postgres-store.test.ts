@@ -111,6 +111,7 @@ describe.runIf(serviceAvailable(url, 'PostgreSQL', 'store: PostgreSQL contract')
         { name: '0006_instances_and_turn_owner' },
         { name: '0007_blob_chunks' },
         { name: '0008_conversation_inputs' },
+        { name: '0009_messages_with_files' },
       ]);
       await dropSchema(schema);
     });

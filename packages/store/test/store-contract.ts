@@ -94,6 +94,24 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       expect(all.slice(2).map((m) => m.id)).toEqual([u2.id, a2.id]);
     });
 
+    it('fileIdsBefore: the file lists of the earlier messages that carry files, oldest first, the user\'s own', async () => {
+      const c = conversation();
+      const u1 = message(c.id, { fileIds: ['f1', 'f2'] });
+      await store.beginTurn({ conversation: { create: c }, userMessage: u1, assistantMessage: message(c.id, { role: 'assistant' }) });
+      const u2 = message(c.id);
+      await store.beginTurn({ conversation: { touch: { userId: 'alice', id: c.id, updatedAt: 2_000 } }, userMessage: u2, assistantMessage: message(c.id, { role: 'assistant' }) });
+      const u3 = message(c.id, { fileIds: ['f3'] });
+      await store.beginTurn({ conversation: { touch: { userId: 'alice', id: c.id, updatedAt: 3_000 } }, userMessage: u3, assistantMessage: message(c.id, { role: 'assistant' }) });
+      const u4 = message(c.id, { fileIds: ['f4'] });
+      await store.beginTurn({ conversation: { touch: { userId: 'alice', id: c.id, updatedAt: 4_000 } }, userMessage: u4, assistantMessage: message(c.id, { role: 'assistant' }) });
+      expect(await store.messages.fileIdsBefore('alice', c.id, u4.id)).toEqual([['f1', 'f2'], ['f3']]);
+      expect(await store.messages.fileIdsBefore('alice', c.id, u2.id)).toEqual([['f1', 'f2']]);
+      expect(await store.messages.fileIdsBefore('alice', c.id, u1.id)).toEqual([]);
+      // Another user's name for the same conversation id, or an unknown anchor: nothing.
+      expect(await store.messages.fileIdsBefore('bob', c.id, u4.id)).toEqual([]);
+      expect(await store.messages.fileIdsBefore('alice', c.id, 'no-such-message')).toEqual([]);
+    });
+
     it('lists a user\'s conversations newest first with keyset pagination and filters', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 7; i++) {

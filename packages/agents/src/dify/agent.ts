@@ -28,6 +28,8 @@ export function createDifyAgent(options: DifyAgentOptions): Agent {
   };
   return {
     info: { id, type: 'dify', description: options.description ?? describe(options.baseUrl) },
+    // Dify keeps the conversation upstream (`upstreamConversationId`): no history is sent.
+    historyBudgetChars: 0,
     run: (turn) => withPings(turn.signal, ctx.up.timeouts.pingIntervalMs, (signal) => runDifyTurn(ctx, turn, signal)),
     checkReachable: () => probe(ctx.up, joinUrl(ctx.baseUrl, 'parameters'), authHeaders(ctx)),
   };

@@ -28,6 +28,8 @@ export function createLocalAgent(options: LocalAgentOptions = {}): Agent {
       type: 'local',
       description: 'Offline agent that answers by quoting the most relevant passages of your documents.',
     },
+    // It answers from the files alone.
+    historyBudgetChars: 0,
     run: (turn) => runTurn(turn, deltaDelayMs, maxPassages),
     checkReachable: () => Promise.resolve(true),
   };

@@ -34,6 +34,7 @@ export function createOpenAIAgent(options: OpenAIAgentOptions): Agent {
   };
   return {
     info: { id, type: 'openai', description: options.description ?? describe(options.model, options.baseUrl) },
+    historyBudgetChars: ctx.budget.historyBudgetChars,
     run: (turn) => withPings(turn.signal, ctx.up.timeouts.pingIntervalMs, (signal) => runOpenAITurn(ctx, turn, signal)),
     checkReachable: () => probe(ctx.up, joinUrl(ctx.baseUrl, 'models'), authHeaders(ctx)),
   };

@@ -131,7 +131,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
       // Runs in the background, gives the generation back and leaves `active` when it ends.
       // It always awaits before it ends, so it is in `active` before it can remove itself.
       const turn = new RunningTurn(runDeps, conversationId, messageId, agent.info.id, owner, slotId, (signal) =>
-        buildAgentTurn({ store, blobs: deps.blobs }, { conversationId, messageId, userId: owner, agentId: agent.info.id }, setup, signal).then(
+        buildAgentTurn({ store, blobs: deps.blobs }, { conversationId, messageId, userId: owner, agentId: agent.info.id }, setup, signal, agent.historyBudgetChars).then(
           (agentTurn) => agent.run(agentTurn),
         ),
       );

@@ -32,11 +32,15 @@ export async function buildAgentTurn(
   ids: { conversationId: string; messageId: string; userId: string; agentId: string },
   setup: TurnSetup,
   signal: AbortSignal,
+  /** The agent's `historyBudgetChars` (absent: the whole history). */
+  historyBudgetChars?: number,
 ): Promise<AgentTurn> {
   const { userMessage, files } = setup;
+  // A request's own history replaces the stored one: none of it is read then.
+  const budget = setup.history ? 0 : historyBudgetChars;
   const stored = setup.newConversation
     ? { history: [], conversationFiles: [] }
-    : await loadContext(deps.store, ids.userId, ids.conversationId, userMessage, files);
+    : await loadContext(deps.store, ids.userId, ids.conversationId, userMessage, files, budget);
   const { conversationFiles } = stored;
   const turn: AgentTurn = {
     conversationId: ids.conversationId,
@@ -55,18 +59,32 @@ export async function buildAgentTurn(
   return turn;
 }
 
-/** Everything stored before this turn's user message: history and the files attached earlier. */
-export async function loadContext(store: Store, owner: string, conversationId: string, current: MessageRecord, turnFiles: FileRecord[]) {
-  const all = await store.messages.listAll(owner, conversationId);
-  // listAll is in insertion order.
-  const earlier = all.slice(0, Math.max(0, all.findIndex((m) => m.id === current.id)));
-  const history = earlier
-    .filter((m) => m.content.length > 0 && m.status !== 'streaming')
-    .map((m) => ({ role: m.role, content: m.content }));
+/** Messages read per query when walking a conversation's history back from its newest. */
+const HISTORY_PAGE = 64;
+
+/**
+ * What is stored before this turn's user message: the history the agent can use and the files
+ * attached earlier. History is read newest first, a page at a time, and only until it fills the
+ * agent's budget (`historyBudgetChars`, as its own trim counts it: the newest messages that fit
+ * whole), so a turn's cost does not grow with the conversation. Files come from the messages
+ * that carry them alone.
+ */
+export async function loadContext(
+  store: Store,
+  owner: string,
+  conversationId: string,
+  current: MessageRecord,
+  turnFiles: FileRecord[],
+  historyBudgetChars: number = Number.POSITIVE_INFINITY,
+) {
+  const [history, fileIdLists] = await Promise.all([
+    loadHistory(store, owner, conversationId, current.id, historyBudgetChars),
+    store.messages.fileIdsBefore(owner, conversationId, current.id),
+  ]);
   const seen = new Set(turnFiles.map((f) => f.id));
   const conversationFiles: FileRecord[] = [];
-  for (const m of earlier) {
-    for (const id of m.fileIds) {
+  for (const ids of fileIdLists) {
+    for (const id of ids) {
       if (seen.has(id)) continue;
       seen.add(id);
       const f = await store.files.get(id);
@@ -74,6 +92,34 @@ export async function loadContext(store: Store, owner: string, conversationId: s
     }
   }
   return { history, conversationFiles };
+}
+
+/**
+ * The newest messages before `beforeId` whose contents fit in `budgetChars` together, oldest
+ * first; a message that does not fit ends the walk (what the agent's trim keeps, exactly).
+ * Empty and still-streaming messages are skipped, as they are never history.
+ */
+async function loadHistory(store: Store, owner: string, conversationId: string, beforeId: string, budgetChars: number) {
+  const newestFirst: AgentHistoryMessage[] = [];
+  if (budgetChars <= 0) return newestFirst;
+  let used = 0;
+  let anchor = beforeId;
+  let limit = HISTORY_PAGE;
+  for (;;) {
+    // The `limit` messages just before the anchor, oldest first (a keyset page, by index).
+    const page = await store.messages.list({ userId: owner, conversationId, beforeId: anchor, limit });
+    for (let i = page.length - 1; i >= 0; i--) {
+      const m = page[i]!;
+      if (m.content.length === 0 || m.status === 'streaming') continue;
+      if (used + m.content.length > budgetChars) return newestFirst.reverse();
+      used += m.content.length;
+      newestFirst.push({ role: m.role, content: m.content });
+    }
+    if (page.length < limit) return newestFirst.reverse();
+    anchor = page[0]!.id;
+    // Long histories of short messages: fewer, larger pages.
+    limit = Math.min(limit * 2, 1024);
+  }
 }
 
 /** The turn callbacks agents that upload files use (Dify). */
