@@ -19,6 +19,7 @@ import { runOpenStreams } from './scenarios/s3-open-streams.ts';
 import { runRelay } from './scenarios/s4-relay.ts';
 import { runStore } from './scenarios/s5-store.ts';
 import { runInstances } from './scenarios/s6-instances.ts';
+import { runLongConversation } from './scenarios/s7-long-conversation.ts';
 import { benchDir, repoRoot, startColloquy, startFloor, startMock, startPeer } from './lib/targets.ts';
 import { loadSqliteDriver, SQLITE_DRIVER_CHOICES, type SqliteDriverChoice } from '@colloquy/store';
 
@@ -29,6 +30,7 @@ export interface ModeParams {
   s4: { chunks: number; concurrency: number[]; runs: number };
   s5: { conversations: number; samples: number; httpSamples: number };
   s6: { durationS: number; runs: number; reattachSamples: number };
+  s7: { turns: number; bucket: number; fresh: number };
   runtimeCheck: { runs: number; perRun: number };
 }
 
@@ -39,6 +41,7 @@ const QUICK: ModeParams = {
   s4: { chunks: 50_000, concurrency: [1, 4], runs: 3 },
   s5: { conversations: 10_000, samples: 2000, httpSamples: 1000 },
   s6: { durationS: 5, runs: 2, reattachSamples: 200 },
+  s7: { turns: 3000, bucket: 500, fresh: 100 },
   runtimeCheck: { runs: 3, perRun: 1000 },
 };
 
@@ -49,6 +52,7 @@ const FULL: ModeParams = {
   s4: { chunks: 200_000, concurrency: [1, 4], runs: 3 },
   s5: { conversations: 100_000, samples: 5000, httpSamples: 2000 },
   s6: { durationS: 10, runs: 3, reattachSamples: 500 },
+  s7: { turns: 3000, bucket: 500, fresh: 200 },
   runtimeCheck: { runs: 5, perRun: 2000 },
 };
 
@@ -60,6 +64,7 @@ const SMOKE: ModeParams = {
   s4: { chunks: 5000, concurrency: [1, 4], runs: 1 },
   s5: { conversations: 2000, samples: 200, httpSamples: 100 },
   s6: { durationS: 1, runs: 1, reattachSamples: 20 },
+  s7: { turns: 100, bucket: 50, fresh: 10 },
   runtimeCheck: { runs: 1, perRun: 50 },
 };
 
@@ -85,6 +90,8 @@ async function main(): Promise<void> {
     throw new Error(`--sqlite-driver must be one of ${SQLITE_DRIVER_CHOICES.join(', ')}`);
   }
   process.env.SQLITE_DRIVER = sqliteDriver;
+  const colloquyRoot = arg('colloquy-root');
+  if (colloquyRoot) process.env.BENCH_COLLOQUY_ROOT = colloquyRoot;
   const sqliteDriverName = (await loadSqliteDriver(sqliteDriver as SqliteDriverChoice)).name;
   if (arg('profile') !== undefined) {
     await runProfiles({ full, log, only });
@@ -179,6 +186,15 @@ async function main(): Promise<void> {
       report.instances = await runInstances({ mock, ...params.s6, log });
       if (report.instances.skipped) log(`  scenario 6 skipped: ${report.instances.skipped}`);
     }
+    if (want('7')) {
+      log(`scenario 7: one conversation of ${params.s7.turns.toLocaleString('en-US')} turns`);
+      const colloquy = await startColloquy({ mockUrl: mock.url });
+      try {
+        report.longConversation = await runLongConversation({ mock, colloquy, ...params.s7, log });
+      } finally {
+        await colloquy.dispose();
+      }
+    }
   } finally {
     await peer?.stop();
     await floor.stop();
@@ -195,7 +211,7 @@ async function main(): Promise<void> {
     if (only) {
       try {
         const previous = JSON.parse(readFileSync(join(benchDir, `results-${mode}.json`), 'utf8')) as BenchReport;
-        const keys = ['latency', 'runtime', 'load', 'streams', 'relay', 'store', 'instances'] as const;
+        const keys = ['latency', 'runtime', 'load', 'streams', 'relay', 'store', 'instances', 'longConversation'] as const;
         toSave = { ...previous };
         for (const k of keys) if (report[k] !== undefined) (toSave as unknown as Record<string, unknown>)[k] = report[k];
         toSave.reruns = [

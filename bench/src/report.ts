@@ -7,6 +7,7 @@ import type { RelayResult } from './scenarios/s4-relay.ts';
 import type { StoreResult } from './scenarios/s5-store.ts';
 import type { SqliteDriverName } from '@colloquy/store';
 import type { InstancesResult } from './scenarios/s6-instances.ts';
+import type { LongConversationResult } from './scenarios/s7-long-conversation.ts';
 import { fmtBytes, fmtInt, fmtMs, fmtRatio, type RunsSummary } from './lib/stats.ts';
 
 export interface BenchReport {
@@ -30,6 +31,7 @@ export interface BenchReport {
   relay?: RelayResult;
   store?: StoreResult;
   instances?: InstancesResult;
+  longConversation?: LongConversationResult;
 }
 
 export interface TargetCheck {
@@ -174,6 +176,7 @@ function renderRun(r: BenchReport): string[] {
   if (r.relay) relaySection(L, r.relay);
   if (r.store) storeSection(L, r.store, r.mode);
   if (r.instances) instancesSection(L, r);
+  if (r.longConversation) longConversationSection(L, r.longConversation);
   L.push('## How to read this', '');
   L.push(
     '- Overhead = the path\'s p50 minus the direct-to-mock p50 of the same mode (blocking total, or streaming first event). Ratio = the path\'s p50 over the floor\'s p50.',
@@ -332,6 +335,33 @@ function storeSection(L: string[], s: StoreResult, mode: string): void {
   );
   L.push(row(['operation', 'layer', 'n', 'p50 ms', 'p99 ms']), row(['---', '---', '---:', '---:', '---:']));
   for (const o of s.ops) L.push(row([o.label, o.layer, fmtInt(o.summary.n), fmtMs(o.summary.p50), fmtMs(o.summary.p99)]));
+  L.push('');
+}
+
+function longConversationSection(L: string[], s: LongConversationResult): void {
+  L.push('## 7. A growing conversation', '');
+  L.push(
+    `One user continues one conversation for ${fmtInt(s.turns)} blocking turns (no \`conversation_id\`: the "current conversation" rule) with the \`openai\` agent on the mock (8 deltas); after every ${fmtInt(s.bucket)} turns, turns in new conversations are timed as the reference. CPU: the gateway process per turn (less sensitive to other load than wall-clock p50). Target: a turn in a 3,000-turn conversation within 1.5× of one in a new conversation.`,
+    '',
+  );
+  L.push(
+    row(['turns', 'p50 ms', 'p99 ms', 'CPU ms / turn', 'new conversation p50 ms', 'new conversation CPU ms / turn', 'p50 ratio', 'CPU ratio']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+  );
+  for (const b of s.buckets) {
+    L.push(
+      row([
+        `${fmtInt(b.from)}–${fmtInt(b.to)}`,
+        fmtMs(b.p50),
+        fmtMs(b.p99),
+        fmtMs(b.cpuPerTurn),
+        fmtMs(b.freshP50),
+        fmtMs(b.freshCpuPerTurn),
+        fmtRatio(b.p50 / b.freshP50),
+        fmtRatio(b.cpuPerTurn / b.freshCpuPerTurn),
+      ]),
+    );
+  }
   L.push('');
 }
 

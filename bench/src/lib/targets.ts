@@ -122,14 +122,17 @@ export async function startColloquy(o: ColloquyOptions): Promise<Colloquy> {
   const dir = mkdtempSync(join(tmpdir(), 'colloquy-bench-'));
   const port = await freePort();
   const nodeArgs = [...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []), ...(o.nodeArgs ?? [])];
+  // `--colloquy-root=<worktree>` (main.ts sets BENCH_COLLOQUY_ROOT): another checkout's server
+  // under this harness, for same-host A/B runs of two versions.
+  const serverRoot = process.env.BENCH_COLLOQUY_ROOT || repoRoot;
   const entry =
     o.runtime === 'bundle' && o.bundlePath
       ? [o.bundlePath]
-      : ['--import', TSX, join(repoRoot, 'apps', 'server', 'src', 'main.ts')];
+      : ['--import', TSX, join(serverRoot, 'apps', 'server', 'src', 'main.ts')];
   const child = await startChild({
     name: 'Colloquy',
     args: [...nodeArgs, ...entry],
-    cwd: o.cwd ?? join(repoRoot, 'apps', 'server'),
+    cwd: o.cwd ?? join(serverRoot, 'apps', 'server'),
     env: {
       ...baseEnv(),
       PORT: String(port),
