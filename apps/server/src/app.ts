@@ -9,6 +9,7 @@ import { healthRoutes } from './http/health-routes.ts';
 import { errorHandler, notFoundHandler } from './http/json-errors.ts';
 import { listRoutes } from './http/route-list.ts';
 import { subscriptionInputGuard } from './http/subscription-input.ts';
+import { trpcEventsRoute } from './http/trpc-events-route.ts';
 import type { Logger } from './observability/logging.ts';
 import { requestLogging } from './observability/logging.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -126,6 +127,15 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   // with an error event); only then does it take an open-stream slot.
   app.use('/trpc', subscriptionInputGuard(appRouter));
   app.use('/trpc', subscriptionStreams(access, subscriptions));
+  // chat.events (how the SDK streams) on a direct SSE writer that speaks tRPC's protocol.
+  app.use(
+    '/trpc',
+    trpcEventsRoute(
+      appRouter,
+      (req) => createContext({ headers: req.headers, principal: principalOf(req), ip: req.ip }),
+      (err, req) => req.log.error({ err, path: 'chat.events' }, 'trpc call failed'),
+    ),
+  );
   app.use('/trpc', (req, res, next) => (req.is('multipart/form-data') ? trpcUploads : trpcCalls)(req, res, next));
 
   // REST: JSON bodies of any declared JSON type; other types leave the body empty (→ 400).

@@ -58,6 +58,29 @@ export function createKyselyStore(
         .where('conversation_id', '=', conversationId)
         .orderBy('seq', 'asc'),
     ),
+    // History pages: newest first from an anchor, four columns (no JSON to parse per row).
+    historyBeforeId: reusableQuery((userId: string, conversationId: string, beforeId: string, limit: number) =>
+      db
+        .selectFrom('messages')
+        .select(['seq', 'role', 'content', 'status'])
+        .where('user_id', '=', userId)
+        .where('conversation_id', '=', conversationId)
+        .where('seq', '<', (eb) =>
+          eb.selectFrom('messages').select('seq').where('id', '=', beforeId).where('user_id', '=', userId).where('conversation_id', '=', conversationId),
+        )
+        .orderBy('seq', 'desc')
+        .limit(limit),
+    ),
+    historyBeforeSeq: reusableQuery((userId: string, conversationId: string, beforeSeq: number, limit: number) =>
+      db
+        .selectFrom('messages')
+        .select(['seq', 'role', 'content', 'status'])
+        .where('user_id', '=', userId)
+        .where('conversation_id', '=', conversationId)
+        .where('seq', '<', beforeSeq)
+        .orderBy('seq', 'desc')
+        .limit(limit),
+    ),
     updateMessage: reusableQuery((id: string, set: Partial<Omit<MessagesTable, 'seq'>>) =>
       db.updateTable('messages').set(set).where('id', '=', id).returningAll(),
     ),
@@ -174,6 +197,14 @@ export function createKyselyStore(
       async listAll(userId, conversationId) {
         const { rows } = await db.executeQuery(hot.messagesOf(userId, conversationId));
         return rows.map(toMessage);
+      },
+      async historyPage(userId, conversationId, before, limit) {
+        const q =
+          'seq' in before
+            ? hot.historyBeforeSeq(userId, conversationId, before.seq, limit)
+            : hot.historyBeforeId(userId, conversationId, before.id, limit);
+        const { rows } = await db.executeQuery(q);
+        return rows.map((r) => ({ seq: Number(r.seq), role: r.role as MessageRole, content: r.content, status: r.status as MessageStatus }));
       },
       async fileIdsBefore(userId, conversationId, beforeId) {
         const rows = await db

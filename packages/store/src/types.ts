@@ -57,6 +57,15 @@ export interface MessageRecord {
   updatedAt: number;
 }
 
+/** A message as history needs it (see MessageStore.historyPage). */
+export interface HistoryEntry {
+  /** The message's position in its conversation: the cursor of the next page. */
+  seq: number;
+  role: MessageRole;
+  content: string;
+  status: MessageStatus;
+}
+
 export type FileOriginKind = 'path' | 'upload';
 
 /** What a file is, without its extracted text (which may be megabytes): what lists and lookups return. */
@@ -203,6 +212,11 @@ export interface MessageStore {
    * long the conversation.
    */
   fileIdsBefore(userId: string, conversationId: string, beforeId: string): Promise<string[][]>;
+  /**
+   * A page of history, newest first: the `limit` messages just before `before` (a message id,
+   * or the `seq` cursor of the previous page's last entry), with only what history needs.
+   */
+  historyPage(userId: string, conversationId: string, before: { id: string } | { seq: number }, limit: number): Promise<HistoryEntry[]>;
   update(id: string, patch: MessagePatch): Promise<MessageRecord | undefined>;
   /** Marks every message left `streaming` (by a process that died) as `interrupted`. */
   interruptStreaming(now: number): Promise<number>;

@@ -94,6 +94,28 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       expect(all.slice(2).map((m) => m.id)).toEqual([u2.id, a2.id]);
     });
 
+    it('historyPage: newest first from a message id, then from a seq cursor, the user\'s own only', async () => {
+      const c = conversation();
+      const ms: MessageRecord[] = [];
+      for (let i = 0; i < 5; i++) {
+        const u = message(c.id, { content: `u${i}` });
+        const a = message(c.id, { role: 'assistant', content: `a${i}`, status: i === 4 ? 'streaming' : 'complete' });
+        await store.beginTurn({ conversation: i === 0 ? { create: c } : { touch: { userId: 'alice', id: c.id, updatedAt: 1_000 + i } }, userMessage: u, assistantMessage: a });
+        ms.push(u, a);
+      }
+      const first = await store.messages.historyPage('alice', c.id, { id: ms[8]!.id }, 3);
+      expect(first.map((m) => [m.role, m.content, m.status])).toEqual([
+        ['assistant', 'a3', 'complete'],
+        ['user', 'u3', 'complete'],
+        ['assistant', 'a2', 'complete'],
+      ]);
+      const next = await store.messages.historyPage('alice', c.id, { seq: first[2]!.seq }, 10);
+      expect(next.map((m) => m.content)).toEqual(['u2', 'a1', 'u1', 'a0', 'u0']);
+      expect(await store.messages.historyPage('alice', c.id, { seq: next[4]!.seq }, 10)).toEqual([]);
+      expect(await store.messages.historyPage('bob', c.id, { id: ms[8]!.id }, 10)).toEqual([]);
+      expect(await store.messages.historyPage('alice', c.id, { id: 'no-such-message' }, 10)).toEqual([]);
+    });
+
     it('fileIdsBefore: the file lists of the earlier messages that carry files, oldest first, the user\'s own', async () => {
       const c = conversation();
       const u1 = message(c.id, { fileIds: ['f1', 'f2'] });

@@ -16,7 +16,7 @@ export interface StreamFormat {
   /** Sent after the last event (OpenAI's `data: [DONE]`). */
   end?(): string | undefined;
   /** Sent when the stream fails after it began, before it ends (an SSE error event). */
-  failure?(detail: string): string;
+  failure?(detail: string, err: unknown): string;
   /** Sent after this long without an event, so proxies and clients see a live connection. */
   keepAlive?: { intervalMs: number; text: string };
 }
@@ -132,7 +132,7 @@ export class StreamedAnswer {
     if (this.#keepAlive) clearInterval(this.#keepAlive);
     const res = this.#res;
     if (res.headersSent && !res.writableEnded && this.#format.failure) {
-      res.write(this.#format.failure(err instanceof Error ? err.message : 'the stream failed'));
+      res.write(this.#format.failure(err instanceof Error ? err.message : 'the stream failed', err));
     }
     answerFailure(this.#failureMessage, this.#req, res, err);
   }

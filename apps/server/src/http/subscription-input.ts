@@ -46,6 +46,8 @@ export function subscriptionInputGuard(router: AnyTRPCRouter): RequestHandler {
       }
     }
     if (cause === undefined) {
+      // The checked input, for a handler that serves the subscription itself (trpc-events-route.ts).
+      res.locals.subscriptionInput = input;
       next();
       return;
     }

@@ -59,8 +59,9 @@ export async function buildAgentTurn(
   return turn;
 }
 
-/** Messages read per query when walking a conversation's history back from its newest. */
-const HISTORY_PAGE = 64;
+/** Messages read by the first history query; later pages are sized from what it found. */
+const FIRST_HISTORY_PAGE = 64;
+const MAX_HISTORY_PAGE = 2048;
 
 /**
  * What is stored before this turn's user message: the history the agent can use and the files
@@ -103,22 +104,23 @@ async function loadHistory(store: Store, owner: string, conversationId: string, 
   const newestFirst: AgentHistoryMessage[] = [];
   if (budgetChars <= 0) return newestFirst;
   let used = 0;
-  let anchor = beforeId;
-  let limit = HISTORY_PAGE;
+  let read = 0;
+  let limit = FIRST_HISTORY_PAGE;
+  let page = await store.messages.historyPage(owner, conversationId, { id: beforeId }, limit);
   for (;;) {
-    // The `limit` messages just before the anchor, oldest first (a keyset page, by index).
-    const page = await store.messages.list({ userId: owner, conversationId, beforeId: anchor, limit });
-    for (let i = page.length - 1; i >= 0; i--) {
-      const m = page[i]!;
+    for (const m of page) {
       if (m.content.length === 0 || m.status === 'streaming') continue;
       if (used + m.content.length > budgetChars) return newestFirst.reverse();
       used += m.content.length;
       newestFirst.push({ role: m.role, content: m.content });
     }
+    read += page.length;
     if (page.length < limit) return newestFirst.reverse();
-    anchor = page[0]!.id;
-    // Long histories of short messages: fewer, larger pages.
-    limit = Math.min(limit * 2, 1024);
+    // Enough for the rest of the budget at the average length so far, and a margin: usually
+    // one more query, rarely more rows than needed.
+    const average = Math.max(1, used / read);
+    limit = Math.min(MAX_HISTORY_PAGE, Math.max(FIRST_HISTORY_PAGE, Math.ceil(((budgetChars - used) / average) * 1.25) + 8));
+    page = await store.messages.historyPage(owner, conversationId, { seq: page[page.length - 1]!.seq }, limit);
   }
 }
 
