@@ -4,6 +4,7 @@
  * `@trpc/client` httpSubscriptionLink, including a dropped connection that the client resumes
  * with `Last-Event-Id`, and errors as tRPC's serialized-error events.
  */
+import { randomUUID } from 'node:crypto';
 import type { StreamEvent } from '@colloquy/api';
 import { startTcpProxy, type TcpProxy } from '@colloquy/testing';
 import { TRPCClientError } from '@trpc/client';
@@ -141,5 +142,72 @@ describe('chat.events on the wire (tRPC v11 SSE)', () => {
     const stored = await direct.messages.list.query({ conversationId: seen[0]!.conversation_id, user: 'cut' });
     const answer = seen.map((e) => (e.event === 'message' ? e.answer : '')).join('');
     expect(stored.items.at(-1)!.content).toBe(answer);
+  });
+});
+
+describe('chat.events opened before chat.send (awaitStart: a client-chosen message id)', () => {
+  /** Every event of a subscription until message_end, or the error it ends with. */
+  const follow = (client: ReturnType<typeof createTestClient>, input: { messageId: string; user: string; awaitStart?: boolean }) =>
+    new Promise<StreamEvent[]>((resolve, reject) => {
+      const seen: StreamEvent[] = [];
+      const sub = client.chat.events.subscribe(input, {
+        onData(tracked) {
+          seen.push(tracked.data);
+          if (tracked.data.event === 'message_end') {
+            sub.unsubscribe();
+            resolve(seen);
+          }
+        },
+        onError(err) {
+          sub.unsubscribe();
+          reject(err);
+        },
+      });
+    });
+
+  it('waits for the turn its user starts, then streams it whole', async () => {
+    const client = createTestClient(server.url);
+    await client.files.uploadPaths.mutate({ paths: ['cats.txt'], user: 'early' });
+    const messageId = randomUUID();
+    const events = follow(client, { messageId, user: 'early', awaitStart: true });
+    // The subscription is in before the turn exists.
+    await new Promise((r) => setTimeout(r, 300));
+    const started = await client.chat.send.mutate({ user: 'early', query: 'How long do cats sleep?', files: ['cats.txt'], messageId });
+    expect(started.messageId).toBe(messageId);
+    const seen = await events;
+    expect(seen.map((e) => Number(e.id))).toEqual(seen.map((_, i) => i + 1));
+    expect(seen.at(-1)).toMatchObject({ event: 'message_end', message_id: messageId, status: 'complete' });
+  });
+
+  it('NOT_FOUND after the bounded wait: a never-started id, and another user\'s turn alike (not woken by it)', async () => {
+    const client = createTestClient(server.url);
+    const never = randomUUID();
+    const foreign = randomUUID();
+    const t0 = Date.now();
+    const results = Promise.allSettled([
+      follow(client, { messageId: never, user: 'waiter', awaitStart: true }),
+      follow(client, { messageId: foreign, user: 'waiter', awaitStart: true }),
+    ]);
+    // Another user starts a turn with the id the waiter asked for.
+    await new Promise((r) => setTimeout(r, 200));
+    await client.chat.send.mutate({ user: 'someone-else', query: 'hello', messageId: foreign });
+    const [a, b] = await results;
+    const elapsed = Date.now() - t0;
+    for (const r of [a, b]) {
+      expect(r.status).toBe('rejected');
+      const err = (r as PromiseRejectedResult).reason as TRPCClientError<never>;
+      expect(err).toBeInstanceOf(TRPCClientError);
+      expect(err.data).toMatchObject({ code: 'NOT_FOUND' });
+      expect(err.message).toBe('Message not found');
+    }
+    // Both waited (the foreign one was not answered sooner, which would tell that the id exists).
+    expect(elapsed).toBeGreaterThanOrEqual(4_000);
+  });
+
+  it('without awaitStart an unknown id is NOT_FOUND at once, as before', async () => {
+    const client = createTestClient(server.url);
+    const t0 = Date.now();
+    await expect(follow(client, { messageId: randomUUID(), user: 'waiter' })).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
+    expect(Date.now() - t0).toBeLessThan(4_000);
   });
 });

@@ -90,6 +90,22 @@ export async function runRelay(opts: {
       },
     },
   ];
+  // The SDK's stream() (its EventSource and parsing in this process included), from its build.
+  const sdkModule = await import('@colloquy/sdk').catch(() => undefined);
+  if (sdkModule) {
+    const sdk = sdkModule.createClient({ baseUrl: colloquy.url, user: 'bench-relay', maxRetries: 0 });
+    paths.push({
+      id: 'colloquy-sdk',
+      label: 'Colloquy via `@colloquy/sdk` `stream()` (SDK client cost included)',
+      kind: 'sse',
+      isAnswer: messageEventFast,
+      run: async () => {
+        let n = 0;
+        for await (const ev of sdk.stream({ query: 'Stream a lot.', conversationId: randomUUID() }, { timeoutMs: 600_000 })) if (ev.event === 'message') n++;
+        return n;
+      },
+    });
+  }
 
   // Warm-up with short streams.
   await mock.configure({ chunks: 2000, delayMs: 0 });

@@ -209,7 +209,14 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
     const { policy, maxReconnects, start } = this.#init;
     const signal = this.#controller.signal;
     let unconfirmed: ColloquyError | undefined;
+    // The message id is chosen before the start: the subscription opens alongside it (the server
+    // holds it until the turn begins), rather than one round trip after it.
+    let early: { capture: ResponseCapture; ended: Promise<boolean> } | undefined;
     if (start) {
+      const capture: ResponseCapture = {};
+      early = { capture, ended: this.#connect(capture, true) };
+      // Settled below; a failure meanwhile must not surface as an unhandled rejection.
+      early.ended.catch(() => undefined);
       try {
         const started = await start(signal);
         unconfirmed = started.unconfirmed;
@@ -229,10 +236,12 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
 
     let failures = 0;
     while (!this.#done) {
-      const capture: ResponseCapture = {};
-      const seen = this.#all.length;
+      const first = early;
+      early = undefined;
+      const capture: ResponseCapture = first?.capture ?? {};
+      const seen = first ? 0 : this.#all.length;
       try {
-        const ended = await this.#connect(capture);
+        const ended = await (first?.ended ?? this.#connect(capture, false));
         if (this.#done) return;
         if (ended) {
           this.#finish();
@@ -243,6 +252,9 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
         if (this.#done) return;
         const err = toColloquyError(raw, capture);
         if (this.#all.length > seen) failures = 0;
+        // The early subscription gave up waiting before the (retried) start got through: now that
+        // the start is confirmed, attach again at once.
+        if (first && err instanceof NotFoundError && this.#all.length === 0) continue;
         // A retried start refused as a conflict, and no such message: the conflict was the real answer.
         if (unconfirmed && err instanceof NotFoundError && this.#all.length === 0) {
           this.#fail(unconfirmed);
@@ -261,8 +273,11 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
     }
   }
 
-  /** One SSE connection, from the last event seen; resolves true once `message_end` arrived, false if it closed early. */
-  #connect(capture: ResponseCapture): Promise<boolean> {
+  /**
+   * One SSE connection, from the last event seen; resolves true once `message_end` arrived, false
+   * if it closed early. `awaitStart`: the turn is being started alongside; the server waits for it.
+   */
+  #connect(capture: ResponseCapture, awaitStart: boolean): Promise<boolean> {
     const signal = this.#controller.signal;
     return new Promise<boolean>((settle, fail) => {
       let ended = false;
@@ -279,7 +294,11 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
         fail(err);
       };
       const subscription = this.#init.trpc.chat.events.subscribe(
-        { messageId: this.#init.messageId, lastEventId: this.#lastEventId > 0 ? String(this.#lastEventId) : null },
+        {
+          messageId: this.#init.messageId,
+          lastEventId: this.#lastEventId > 0 ? String(this.#lastEventId) : null,
+          ...(awaitStart ? { awaitStart: true } : {}),
+        },
         {
           context: { headers: this.#init.headers, capture },
           onData: (tracked) => {

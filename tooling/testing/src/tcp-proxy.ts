@@ -30,11 +30,22 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const { hostname, port } = new URL(target);
   const open = new Set<Socket>();
   let accepted = 0;
+  let lastAcceptedAt = 0;
+  /**
+   * Until no connection has come in for a moment (bounded): a client may still be opening one
+   * from before (e.g. a subscription it opened and cancelled at once), which must not take a
+   * failure meant for the next request.
+   */
+  const quiet = async () => {
+    const started = Date.now();
+    while (Date.now() - lastAcceptedAt < 100 && Date.now() - started < 2_000) await new Promise((resolve) => setTimeout(resolve, 20));
+  };
   let failures: { left: number; response: string } = { left: 0, response: '' };
   let lostResponses = 0;
 
   const server: Server = createServer((client) => {
     accepted += 1;
+    lastAcceptedAt = Date.now();
     if (failures.left > 0) {
       failures.left -= 1;
       const { response } = failures;
@@ -73,10 +84,20 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     async failNext(n, response) {
       for (const s of open) s.destroy();
       open.clear();
+      // Connections the cut makes clients open again are served as usual, before the change.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await quiet();
+      for (const s of open) s.destroy();
+      open.clear();
       failures = { left: n, response };
       await new Promise((resolve) => setTimeout(resolve, 50));
     },
     async loseNextResponses(n) {
+      for (const s of open) s.destroy();
+      open.clear();
+      // Connections the cut makes clients open again are served as usual, before the change.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await quiet();
       for (const s of open) s.destroy();
       open.clear();
       lostResponses = n;

@@ -59,6 +59,12 @@ export class StreamedAnswer {
 
   /** Sends the headers, then relays `events` in the background; failures are answered here. */
   start(events: AsyncIterable<unknown>): void {
+    this.open();
+    this.relay(events);
+  }
+
+  /** Sends the headers (and the format's opening), before the events are known. */
+  open(): void {
     const res = this.#res;
     res.status(200);
     res.setHeader('Content-Type', this.#format.contentType);
@@ -74,6 +80,10 @@ export class StreamedAnswer {
       }, keepAlive.intervalMs);
       this.#keepAlive.unref();
     }
+  }
+
+  /** Relays `events` in the background (after `open`); failures are answered here. */
+  relay(events: AsyncIterable<unknown>): void {
     this.#events = events[Symbol.asyncIterator]();
     this.#pull();
   }

@@ -49,17 +49,17 @@ export function trpcEventsRoute(router: AppRouter, contextFor: (req: Request) =>
     };
     res.setHeader('Connection', 'keep-alive');
     const answer = new StreamedAnswer(req, res, 'subscription failed', format);
+    // The headers and `connected` go out at once, before the procedure runs: a subscription that
+    // waits for its turn to start (awaitStart) is an open stream meanwhile, which its client can
+    // close cleanly, rather than a request still waiting for its response.
+    answer.open();
     createCaller(contextFor(req), { signal: answer.signal })
       .chat.events(res.locals.subscriptionInput as Parameters<ReturnType<typeof createCaller>['chat']['events']>[0])
       .then(
-        (events) => answer.start(events),
+        (events) => answer.relay(events),
+        // As tRPC answers a subscription whose procedure failed: the error event, then the end.
         (err: unknown) => {
-          // As tRPC answers a subscription whose procedure failed: a stream with only the error.
-          res.status(200);
-          res.setHeader('Content-Type', 'text/event-stream');
-          res.setHeader('Cache-Control', 'no-cache, no-transform');
-          res.setHeader('X-Accel-Buffering', 'no');
-          res.end(connected + errorEvent(err, req));
+          if (!res.writableEnded) res.end(errorEvent(err, req));
         },
       );
   };

@@ -12,7 +12,7 @@ import { eventsInput } from './events.types.ts';
  */
 export const events = publicProcedure.input(eventsInput).subscription(async ({ ctx, input, signal }) => {
   const actor = resolveActor(ctx, input.user);
-  const stream = await ctx.services.turns.events(actor, input.messageId, Number(input.lastEventId ?? 0), signal);
+  const stream = await ctx.services.turns.events(actor, input.messageId, Number(input.lastEventId ?? 0), signal, input.awaitStart === true);
   // Tracked before it is counted: the map fuses with the turn service's own (one wait per stream).
   return countOpenStream(ctx, actor.owner, MappedStream.of(stream, trackEvent));
 });

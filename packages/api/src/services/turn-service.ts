@@ -19,7 +19,8 @@ import { createActiveTurns } from './turns/active-turns.ts';
 import { buildAgentTurn } from './turns/agent-context.ts';
 import { createGenerationLimiter } from './turns/generation-limiter.ts';
 import { createInstanceLease } from './turns/instance-lease.ts';
-import { streamEvents, visibleMessage } from './turns/reattach.ts';
+import { streamEvents, streamEventsAwaitingStart, visibleMessage } from './turns/reattach.ts';
+import { TurnStartWaiters } from './turns/start-waiters.ts';
 import { RunningTurn, type RunningTurnDeps } from './turns/running-turn.ts';
 import { prepareTurn, type TurnInput } from './turns/turn-setup.ts';
 
@@ -35,7 +36,11 @@ export interface TurnService {
   /** Steps 1–4 of a turn: resolve, persist, then run the agent in the background. */
   start(input: TurnInput): Promise<StartedTurn>;
   /** The message's events after `lastEventId`, live while it streams. Validates access first. */
-  events(actor: Actor, messageId: string, lastEventId: number, signal?: AbortSignal): Promise<AsyncIterable<StreamEvent>>;
+  /**
+   * With `awaitStart`, a message that has not started yet is waited for briefly (a client that
+   * chose the id opens the stream alongside `start`); see reattach.ts.
+   */
+  events(actor: Actor, messageId: string, lastEventId: number, signal?: AbortSignal, awaitStart?: boolean): Promise<AsyncIterable<StreamEvent>>;
   /** Waits for the turn to end and returns the stored assistant message. */
   wait(messageId: string): Promise<MessageRecord>;
   /** Cancels a running generation, on whichever instance runs it; the partial text is stored as `stopped`. */
@@ -89,6 +94,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
   const instanceId = deps.instanceId ?? randomUUID();
   const generations = createGenerationLimiter(deps.slots ?? createMemorySlotLimiter(), config.maxConcurrentTurnsPerUser ?? 0);
   const active = createActiveTurns({ store, stops: deps.stops ?? createLocalStopSignals(instanceId), instanceId, logger });
+  const startWaiters = new TurnStartWaiters();
   const lease = createInstanceLease({ store, streamLog, instanceId, leaseMs: deps.instanceLeaseMs ?? DEFAULT_INSTANCE_LEASE_MS, logger });
   // The lease is taken before this instance runs its first turn: a turn whose owner has no lease
   // row would be taken for an orphan by another instance.
@@ -136,9 +142,11 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
         ),
       );
       active.add(turn);
+      startWaiters.started(owner, messageId);
       return { conversationId, messageId, agentId: agent.info.id };
     },
-    events: (actor, messageId, lastEventId, signal) => streamEvents({ store, streamLog, active }, actor, messageId, lastEventId, signal),
+    events: (actor, messageId, lastEventId, signal, awaitStart) =>
+      (awaitStart ? streamEventsAwaitingStart : streamEvents)({ store, streamLog, active, startWaiters }, actor, messageId, lastEventId, signal),
     wait: (messageId) => active.wait(messageId),
     async stop(actor, messageId) {
       await visibleMessage(store, actor, messageId);

@@ -6,11 +6,44 @@ import type { StreamEvent } from '../../schemas/stream-event.ts';
 import { MappedStream } from '../mapped-stream.ts';
 import { snapshotEvent } from '../stream-event-builders.ts';
 import type { ActiveTurns } from './active-turns.ts';
+import type { TurnStartWaiters } from './start-waiters.ts';
 
 export interface ReattachDeps {
   store: Store;
   streamLog: StreamLog<StreamEvent>;
   active: ActiveTurns;
+  startWaiters: TurnStartWaiters;
+}
+
+/** How long a subscription may wait for its turn to start (`awaitStart`), and how often it looks again meanwhile. */
+export const AWAIT_START_MS = 5_000;
+const AWAIT_START_POLL_MS = 250;
+
+/**
+ * `streamEvents`, for a client that opened the subscription alongside the start (`awaitStart`):
+ * a message that is not there yet — or not the actor's, which is answered exactly alike, after
+ * the same wait — is waited for, woken at once by a start here, looked up again every
+ * AWAIT_START_POLL_MS (a start on another instance), until AWAIT_START_MS; then NOT_FOUND.
+ */
+export async function streamEventsAwaitingStart(
+  deps: ReattachDeps,
+  actor: Actor,
+  messageId: string,
+  lastEventId: number,
+  signal?: AbortSignal,
+): Promise<AsyncIterable<StreamEvent>> {
+  const deadline = Date.now() + AWAIT_START_MS;
+  for (;;) {
+    try {
+      return await streamEvents(deps, actor, messageId, lastEventId, signal);
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw err;
+      const outcome = await deps.startWaiters.wait(actor.owner, messageId, Math.min(remaining, AWAIT_START_POLL_MS), signal);
+      if (outcome === 'refused' || outcome === 'aborted') throw err;
+    }
+  }
 }
 
 /**
