@@ -374,7 +374,7 @@ function instancesSection(L: string[], r: BenchReport): void {
   }
   L.push(
     `REST \`/converse\` blocking, each request a new conversation, ${s.connections} connections in all, ${s.runs} × ${s.durationS} s runs (median). ` +
-      'Two instances: two autocannon clients at 25 connections each, side by side (req/s summed; p50/p99 of the slower half; CPU of both processes). ' +
+      'Two instances: two autocannon clients at 25 connections each, side by side (req/s summed; p50/p99 of the slower half; CPU of both processes). `WORKERS=2`: CPU of the supervisor and both workers. ' +
       'Every process shares this machine\'s 2 cores with the load generator, the mock, PostgreSQL and Redis — and, while this ran, other engineers\' test suites: the figures are noisy, compare them within this table.',
     '',
   );

@@ -147,6 +147,26 @@ export function cpuMs(pid: number): number {
   return ((utime + stime) * 1000) / CLOCK_TICKS_PER_S;
 }
 
+/** CPU time (ms) of a process and all its descendants (WORKERS > 1: the supervisor and its workers). */
+export function treeCpuMs(pid: number): number {
+  let total = cpuMs(pid);
+  for (const child of childPids(pid)) total += treeCpuMs(child);
+  return total;
+}
+
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
 /** Open file descriptors of a process. */
 export function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;

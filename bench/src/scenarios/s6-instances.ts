@@ -11,12 +11,12 @@ import { request, type Agent } from 'node:http';
 import autocannon from 'autocannon';
 import { createPostgresSchema, dropPostgresSchema, dropRedisPrefix, freshPostgresSchema, freshRedisPrefix, postgresUrlWithSchema, testServices } from '@colloquy/testing';
 import { fetchText, keepAliveAgent } from '../lib/http.ts';
-import { cpuMs } from '../lib/procs.ts';
+import { treeCpuMs } from '../lib/procs.ts';
 import { median, summarize, type Summary } from '../lib/stats.ts';
 import { startColloquy, type Colloquy, type Mock } from '../lib/targets.ts';
 
 export interface InstancesLoadCell {
-  id: 'single-sqlite' | 'single-shared' | 'two-shared';
+  id: 'single-sqlite' | 'workers-2' | 'single-shared' | 'two-shared';
   label: string;
   reqPerSec: number;
   p50: number;
@@ -61,6 +61,7 @@ export async function runInstances(opts: {
 
   const schema = freshPostgresSchema();
   const prefix = freshRedisPrefix();
+  const workersPrefix = freshRedisPrefix();
   await createPostgresSchema(postgres, schema);
   const shared = { DATABASE_URL: postgresUrlWithSchema(postgres, schema), REDIS_URL: redis, REDIS_PREFIX: prefix };
   const started: Colloquy[] = [];
@@ -72,10 +73,13 @@ export async function runInstances(opts: {
   try {
     await opts.mock.configure({ chunks: 8, delayMs: 0 });
     const single = await start();
+    // WORKERS=2: two forked workers sharing the port, SQLite, live state through Redis.
+    const workers = await start({ WORKERS: '2', REDIS_URL: redis, REDIS_PREFIX: workersPrefix });
     const a = await start(shared);
     const b = await start(shared);
     const configs: Array<{ id: InstancesLoadCell['id']; label: string; targets: Colloquy[] }> = [
       { id: 'single-sqlite', label: 'one process, SQLite, in-process live state (the default)', targets: [single] },
+      { id: 'workers-2', label: '`WORKERS=2` (two forked workers on one port), SQLite + Redis', targets: [workers] },
       { id: 'single-shared', label: 'one process, PostgreSQL + Redis', targets: [a] },
       { id: 'two-shared', label: 'two instances, one PostgreSQL + one Redis, 25 connections each', targets: [a, b] },
     ];
@@ -84,9 +88,9 @@ export async function runInstances(opts: {
     for (let run = 0; run < opts.runs; run++) {
       for (const c of configs) {
         const per = Math.floor(connections / c.targets.length);
-        const cpu0 = c.targets.map((t) => cpuMs(t.pid));
+        const cpu0 = c.targets.map((t) => treeCpuMs(t.pid));
         const results = await Promise.all(c.targets.map((t) => shoot(t.url, per, opts.durationS)));
-        const cpu = c.targets.reduce((n, t, i) => n + cpuMs(t.pid) - cpu0[i]!, 0);
+        const cpu = c.targets.reduce((n, t, i) => n + treeCpuMs(t.pid) - cpu0[i]!, 0);
         const total = results.reduce((n, r) => n + r.requests.total, 0);
         const cell = {
           reqPerSec: results.reduce((n, r) => n + r.requests.average, 0),
@@ -147,6 +151,7 @@ export async function runInstances(opts: {
     for (const c of started) await c.dispose();
     await dropPostgresSchema(postgres, schema).catch(() => undefined);
     await dropRedisPrefix(redis, prefix).catch(() => undefined);
+    await dropRedisPrefix(redis, workersPrefix).catch(() => undefined);
   }
 }
 
