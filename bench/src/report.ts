@@ -380,6 +380,14 @@ function instancesSection(L: string[], r: BenchReport): void {
   );
   L.push(row(['setup', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms / request', 'failures']), row(['---', '---:', '---:', '---:', '---:', '---:']));
   for (const c of s.load) L.push(row([c.label, fmtInt(c.reqPerSec), fmtMs(c.p50, 0), fmtMs(c.p99, 0), fmtMs(c.cpuPerRequest), String(c.failures)]));
+  // What each setup costs, against the default (one process on SQLite) in the same run.
+  const base = s.load.find((c) => c.id === 'single-sqlite');
+  if (base && base.reqPerSec > 0) {
+    const costs = s.load
+      .filter((c) => c.id !== 'single-sqlite' && c.reqPerSec > 0)
+      .map((c) => `${c.label}: ${fmtRatio(c.reqPerSec / base.reqPerSec)} the req/s, ${fmtRatio(c.cpuPerRequest / base.cpuPerRequest)} the CPU per request`);
+    if (costs.length > 0) L.push('', `What each costs, against one process on SQLite in the same run — ${costs.join('; ')}.`);
+  }
   L.push('', `Re-attach: tRPC \`chat.events\` from event 0 of a finished ${s.reattach[0]?.events ?? ''}-event answer, one at a time over a keep-alive connection.`, '');
   L.push(row(['where', 'n', 'first event p50', 'first event p99', 'all events p50', 'all events p99']), row(['---', '---:', '---:', '---:', '---:', '---:']));
   for (const c of s.reattach) L.push(row([c.label, fmtInt(c.first.n), fmtMs(c.first.p50), fmtMs(c.first.p99), fmtMs(c.total.p50), fmtMs(c.total.p99)]));
