@@ -10,6 +10,7 @@ import { errorHandler, notFoundHandler } from './http/json-errors.ts';
 import { listRoutes } from './http/route-list.ts';
 import { subscriptionInputGuard } from './http/subscription-input.ts';
 import { trpcEventsRoute } from './http/trpc-events-route.ts';
+import { webAppRoutes } from './http/web-app.ts';
 import type { Logger } from './observability/logging.ts';
 import { requestLogging } from './observability/logging.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -22,7 +23,6 @@ import { fileRoutes } from './rest/file-routes.ts';
 import { stopRoute } from './rest/stop-route.ts';
 import { uploadRoute } from './rest/upload-route.ts';
 import { clientListRoute } from './rest/client-list.ts';
-import { livePageRoute } from './live/live-page.ts';
 import { openaiRoutes } from './openai/routes.ts';
 import { difyRoutes } from './dify/routes.ts';
 import {
@@ -35,7 +35,8 @@ import {
   type AccessControl,
 } from './security/index.ts';
 
-const publicDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'public');
+/** The web app's build (apps/web/dist), served at `/`. */
+const webDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'web', 'dist');
 
 /** What the composition root hands the app for logs, metrics and readiness. */
 export interface AppObservability {
@@ -48,7 +49,7 @@ export interface AppObservability {
 /** Room for a multipart form's boundaries and fields around a file of MAX_FILE_BYTES. */
 const MULTIPART_OVERHEAD = 256 * 1024;
 
-/** The HTTP surface: tRPC at /trpc, the REST compatibility routes, health, the console. */
+/** The HTTP surface: tRPC at /trpc, the REST compatibility routes, health, the web app. */
 export function createApp(config: ServerConfig, services: Services, access: AccessControl, ops: AppObservability): Express {
   const createContext = createContextFactory(services);
   const callerFor = makeCallerFor(createContext);
@@ -58,8 +59,8 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   app.set('trust proxy', config.trustProxy);
   // No ETags on `res.send` bodies: API answers are conversation data that changes, clients make
   // no conditional requests (not part of the API contract), and hashing every JSON body (POST
-  // answers included) cost CPU for nothing. The console's static files keep theirs (and
-  // Last-Modified): express.static has its own `etag` option; sendFile keeps Last-Modified.
+  // answers included) cost CPU for nothing. The web app's assets keep theirs (and
+  // Last-Modified): express.static has its own `etag` option.
   app.set('etag', false);
   // First: every response (errors and streams included) carries X-Request-Id, is logged and timed.
   app.use(requestLogging(ops.logger));
@@ -87,12 +88,12 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
     refuseConnection(req, res, 503, '服务正在关闭', 'the server is shutting down; retry shortly');
   });
   app.use(docsRoutes(() => buildOpenApiDocument({ version: '0.1.0', apiKeys: config.apiKeys.length > 0 })));
-  // The live-video page is a data-free shell (its WebSocket is what is authenticated).
-  app.use(livePageRoute(publicDir));
+  // The web app's pages and assets hold no data (every call they make is authenticated).
+  app.use(webAppRoutes(webDir));
 
   // Everything below needs an API key (when keys are configured) and is rate-limited; health
   // routes stay above this line.
-  app.use(accessGuard(access, publicDir));
+  app.use(accessGuard(access, webDir));
 
   const trpc = (maxBodySize: number) =>
     createExpressMiddleware({
@@ -156,7 +157,6 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   app.use(openaiRoutes(callerFor, { holdStream: streamSlot }));
   app.use(difyRoutes(callerFor, { contextFor: makeContextFor(createContext), maxFileBytes: config.maxFileBytes, holdStream: streamSlot }));
 
-  app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -190,8 +190,9 @@ describe('without a valid key', () => {
   it.each([
     ['GET /healthz', '/healthz'],
     ['GET /readyz', '/readyz'],
-    ['the console page', '/'],
-    ['the console script', '/console.js'],
+    ['the web app', '/'],
+    ['a web app page', '/c/some-conversation'],
+    ['the live page', '/live/some-client'],
   ])('%s needs no key', async (_name, path) => {
     const res = await fetch(`${server.url}${path}`);
     expect(res.status).toBe(200);

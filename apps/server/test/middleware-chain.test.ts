@@ -119,19 +119,21 @@ describe('ETags', () => {
   });
   afterAll(() => server.dispose());
 
-  it('API answers carry none; the console’s static files keep theirs', async () => {
+  it('API answers carry none; the web app’s assets keep theirs', async () => {
     for (const path of ['/get_conversation_list', '/no-such-route', '/trpc/agents.list']) {
       const res = await fetch(`${server.url}${path}`);
       await res.arrayBuffer();
       expect(res.headers.get('etag'), path).toBeNull();
     }
-    const page = await fetch(`${server.url}/console.js`);
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await (await fetch(`${server.url}/`)).text())?.[1];
+    expect(asset).toBeTruthy();
+    const page = await fetch(`${server.url}${asset}`);
     await page.arrayBuffer();
     const etag = page.headers.get('etag');
     expect(etag).toBeTruthy();
     // node:http, not fetch: fetch adds `Cache-Control: no-cache` to conditional requests.
     const status = await new Promise<number | undefined>((resolve, reject) => {
-      get(`${server.url}/console.js`, { headers: { 'If-None-Match': etag! } }, (res) => {
+      get(`${server.url}${asset}`, { headers: { 'If-None-Match': etag! } }, (res) => {
         res.resume();
         resolve(res.statusCode);
       }).on('error', reject);

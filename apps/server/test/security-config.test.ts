@@ -14,6 +14,9 @@ import { isLoopbackHost } from '../src/security/network.ts';
 import { createLogger } from '../src/observability/logging.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
+/** The web app's build (turbo builds it before these tests: the server's devDependency). */
+const webDist = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
 describe('configuration', () => {
   let dir: string;
   beforeAll(() => {
@@ -185,7 +188,9 @@ describe('security headers', () => {
   afterAll(() => server?.dispose());
 
   it('sets helmet headers on API answers and the console, with a CSP that allows only same-origin', async () => {
-    for (const path of ['/get_conversation_list', '/', '/console.js', '/no-such-route']) {
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(readFileSync(join(webDist, 'index.html'), 'utf8'))?.[1];
+    expect(script).toBeTruthy();
+    for (const path of ['/get_conversation_list', '/', '/c/some-conversation', script!, '/no-such-route']) {
       const res = await fetch(`${server.url}${path}`);
       await res.arrayBuffer();
       expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
@@ -200,10 +205,9 @@ describe('security headers', () => {
     }
   });
 
-  it("the console needs nothing the CSP forbids: same-origin script and stylesheet, no inline code", () => {
-    const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
+  it("the web app needs nothing the CSP forbids: same-origin script and stylesheet, no inline code", () => {
     for (const page of ['index.html']) {
-      const html = readFileSync(join(publicDir, page), 'utf8');
+      const html = readFileSync(join(webDist, page), 'utf8');
       const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
       expect(scripts.length).toBeGreaterThan(0);
       for (const [, attrs, body] of scripts) {

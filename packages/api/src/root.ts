@@ -4,6 +4,7 @@ import { clientsRouter } from './clients/router.ts';
 import { conversationsRouter } from './conversations/router.ts';
 import { filesRouter } from './files/router.ts';
 import { messagesRouter } from './messages/router.ts';
+import { sessionRouter } from './session/router.ts';
 import { createCallerFactory, router } from './trpc.ts';
 
 export const appRouter = router({
@@ -13,6 +14,7 @@ export const appRouter = router({
   chat: chatRouter,
   agents: agentsRouter,
   clients: clientsRouter,
+  session: sessionRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -8,6 +8,7 @@ import { defaultRetryPolicy, type RetryPolicy } from './retry.ts';
 import { toAnswer, toClientList, toConversation, toFile, toMessage, toPage } from './shapes.ts';
 import { toColloquyError } from './to-colloquy-error.ts';
 import { createTransport, type CallContext } from './transport/create-trpc-client.ts';
+import { progressFetch, type UploadProgress } from './transport/progress-fetch.ts';
 import { prepareTurn, type PreparedTurn } from './turn.ts';
 import { Video } from './video.ts';
 import type { WebSocketConstructor } from './websocket.ts';
@@ -26,6 +27,7 @@ import type {
   Message,
   MessagePage,
   MessageStatus,
+  WhoAmI,
 } from './types.ts';
 
 export interface ClientOptions {
@@ -98,7 +100,14 @@ export interface UploadOptions extends RequestOptions {
   name?: string | undefined;
   /** Bounds the upload. Default: none (a large file may take long). */
   timeoutMs?: number | undefined;
+  /**
+   * Called as the request body goes out (in browsers, through XMLHttpRequest's upload events;
+   * in Node once, when it is sent): for a progress bar.
+   */
+  onProgress?: ((progress: UploadProgress) => void) | undefined;
 }
+
+export type { UploadProgress };
 
 /** Options of `clients.watch()`. */
 export interface WatchClientsOptions {
@@ -150,6 +159,8 @@ export interface ColloquyClient {
   agents: {
     list(options?: RequestOptions): APIPromise<AgentInfo[]>;
   };
+  /** Who this client acts as: its role (`open` without API keys), user, and the key's own user. */
+  whoami(options?: RequestOptions): APIPromise<WhoAmI>;
   /**
    * Runs a turn to its end and returns the answer. Retried like other calls (the turn keeps its
    * message id, so a retry never starts it twice); on a timeout or abort the error carries the
@@ -186,7 +197,8 @@ export function createClient(options: ClientOptions): ColloquyClient {
   if (options.user) headers['x-colloquy-user'] = options.user;
   const clientId = options.clientId ?? randomUUID();
   headers['x-colloquy-client'] = clientId;
-  const trpc = createTransport({ baseUrl: options.baseUrl, headers, fetch: options.fetch ?? globalThis.fetch.bind(globalThis) });
+  const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const trpc = createTransport({ baseUrl: options.baseUrl, headers, fetch: baseFetch });
   const policy: RetryPolicy = { ...defaultRetryPolicy, maxRetries: options.maxRetries ?? defaultRetryPolicy.maxRetries };
   const defaultTimeoutMs = options.timeoutMs ?? 60_000;
   const defaultReconnects = options.maxReconnects ?? 5;
@@ -305,8 +317,11 @@ export function createClient(options: ClientOptions): ColloquyClient {
       // Idempotent too (same user, content and name → the same record); the form is rebuilt per try.
       upload: (data, nameOrOptions) => {
         const o: UploadOptions = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : (nameOrOptions ?? {});
+        // With a progress callback the upload runs on its own transport, whose fetch reports progress.
+        const onProgress = o.onProgress;
+        const transport = onProgress ? createTransport({ baseUrl: options.baseUrl, headers, fetch: progressFetch(baseFetch, onProgress) }) : trpc;
         return runCall(plan(o, { limit: 'none' }), async ({ signal, context }) =>
-          toFile(await trpc.files.upload.mutate(uploadForm(data, o.name), { signal, context })),
+          toFile(await transport.files.upload.mutate(uploadForm(data, o.name), { signal, context })),
         );
       },
       list: listFiles,
@@ -320,6 +335,7 @@ export function createClient(options: ClientOptions): ColloquyClient {
     agents: {
       list: (o) => call(o, (signal, context) => trpc.agents.list.query(undefined, { signal, context })),
     },
+    whoami: (o) => call(o, (signal, context) => trpc.session.whoami.query(undefined, { signal, context })),
     converse(input, o = {}) {
       let turn: PreparedTurn;
       try {

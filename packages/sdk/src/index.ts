@@ -8,6 +8,7 @@ export {
   type StreamOptions,
   type UploadData,
   type UploadOptions,
+  type UploadProgress,
   type WatchClientsOptions,
 } from './client.ts';
 export { APIPromise, type RawResponse, type WithResponse } from './api-promise.ts';
@@ -67,4 +68,5 @@ export type {
   StreamEventName,
   TurnFields,
   Usage,
+  WhoAmI,
 } from './types.ts';

@@ -27,6 +27,8 @@ export type Conversation = EpochTimes<RouterOutputs['conversations']['get']>;
 export type Message = EpochTimes<RouterOutputs['messages']['list']['items'][number]>;
 export type FileInfo = EpochTimes<RouterOutputs['files']['get']>;
 export type AgentInfo = RouterOutputs['agents']['list'][number];
+/** Who a client acts as (`whoami()`). */
+export type WhoAmI = RouterOutputs['session']['whoami'];
 /** A finished turn: what `converse()` returns and a stream's `final()` resolves with. */
 export type Answer = EpochTimes<RouterOutputs['chat']['converse']>;
 export type MessageStatus = Answer['status'];

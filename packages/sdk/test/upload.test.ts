@@ -32,6 +32,15 @@ describe('files.upload', () => {
     expect(await client.files.get(info.id)).toMatchObject({ id: info.id, name: 'ferry.txt' });
   });
 
+  it('reports progress to onProgress (in Node once the body is sent)', async () => {
+    const seen: { loaded: number; total: number }[] = [];
+    const info = await client.files.upload(new Blob([NOTE], { type: 'text/plain' }), { name: 'progress.txt', onProgress: (p) => seen.push(p) });
+    expect(info).toMatchObject({ name: 'progress.txt', size: Buffer.byteLength(NOTE) });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.at(-1)!.loaded).toBe(seen.at(-1)!.total);
+    expect(seen.at(-1)!.total).toBeGreaterThanOrEqual(Buffer.byteLength(NOTE));
+  });
+
   it('takes a File (its own name), a Uint8Array and an ArrayBuffer', async () => {
     const file = await client.files.upload(new File(['file body'], 'named.md'));
     expect(file).toMatchObject({ name: 'named.md', size: 9 });
