@@ -22,7 +22,8 @@ export function webAppRoutes(webDir: string): Router {
   const indexFile = join(webDir, 'index.html');
   let html: string | undefined;
   const page: express.RequestHandler = (req, res) => {
-    if (req.params.clientId !== undefined && !CLIENT_ID.test(req.params.clientId)) {
+    const clientId = req.params.clientId;
+    if (clientId !== undefined && (typeof clientId !== 'string' || !CLIENT_ID.test(clientId))) {
       sendError(res, 404, '接口不存在', 'not a client id');
       return;
     }
