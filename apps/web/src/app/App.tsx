@@ -51,7 +51,9 @@ function Shell() {
   const [location] = useLocation();
   const onChat = location === '/' || location.startsWith('/c/');
   const [sidebarOpen, setSidebarOpen] = useState(false);
-  useEffect(() => setSidebarOpen(false), [location]);
+  useEffect(() => {
+    setSidebarOpen(false);
+  }, [location]);
   const links = useMemo(
     () => [
       ['/', t.navChat],

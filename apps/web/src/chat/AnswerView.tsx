@@ -22,7 +22,7 @@ export function AnswerView({ answer, onStop, onRetry }: { answer: AnswerLike; on
     if (!item) return;
     item.open = true;
     item.querySelector('summary')?.focus();
-    item.scrollIntoView?.({ block: 'nearest' });
+    void item.scrollIntoView?.({ block: 'nearest' });
   };
   const status = answer.status === 'starting' ? 'streaming' : answer.status;
   return (

@@ -54,7 +54,10 @@ export function ChatPage({ conversationId }: { conversationId: string | undefine
 
   const bottom = useRef<HTMLDivElement>(null);
   const lastText = items.at(-1)?.content.length ?? 0;
-  useEffect(() => bottom.current?.scrollIntoView?.({ block: 'end' }), [items.length, lastText]);
+  useEffect(() => {
+    // (Chromium's scrollIntoView returns a promise now: never hand it to React as a cleanup.)
+    void bottom.current?.scrollIntoView?.({ block: 'end' });
+  }, [items.length, lastText]);
 
   return (
     <section className="chat" aria-labelledby="chat-title">
