@@ -178,7 +178,7 @@ describe.runIf(HAVE_CHROMIUM)('web app in Chromium', () => {
     expect(await source.locator('.passage').textContent()).toContain('blue whales sing');
     await source.getByRole('link', { name: /Open file/ }).click();
     await page.waitForURL(/\/files#file-/);
-    await page.getByRole('cell', { name: 'whales.txt' }).waitFor();
+    await page.getByRole('cell', { name: 'whales.txt', exact: true }).waitFor();
     await page.close();
   }, 60_000);
 
@@ -214,7 +214,9 @@ describe.runIf(HAVE_CHROMIUM)('web app in Chromium', () => {
   it('a reload mid-answer picks the stream back up: the answer completes exactly once', async () => {
     const context = await newContext({ key: KEYS.alice });
     const page = await context.newPage();
-    await page.goto(`${server.url}/`);
+    await page.goto(`${server.url}/files`);
+    await page.getByRole('row', { name: /whales\.txt/ }).getByRole('button', { name: 'Attach' }).click();
+    await page.getByRole('link', { name: 'Chat' }).click();
     await ask(page, 'What do the blue whales of pod 3 sing across the ocean basin?');
     await page.waitForURL(/\/c\//);
     await expect.poll(async () => ((await lastAnswer(page).locator('.markdown').textContent()) ?? '').length, { timeout: 10_000 }).toBeGreaterThan(20);
@@ -335,8 +337,8 @@ describe.runIf(HAVE_CHROMIUM)('web app in Chromium', () => {
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
     await page.getByLabel('API 密钥').fill(KEYS.alice);
     await page.getByRole('button', { name: '登录' }).click();
-    await page.getByRole('link', { name: '对话' }).waitFor();
-    expect(await page.getByTestId('whoami').textContent()).toBe('当前身份 alice用户');
+    await page.getByRole('link', { name: '对话', exact: true }).waitFor();
+    await expect.poll(() => page.getByTestId('whoami').textContent()).toBe('当前身份 alice用户');
     await page.getByRole('combobox', { name: '语言' }).selectOption('en');
     await page.getByRole('link', { name: 'Chat' }).waitFor();
     await page.close();
@@ -357,8 +359,8 @@ describe.runIf(HAVE_CHROMIUM)('web app in Chromium', () => {
       ['live', '/live', KEYS.alice],
     ];
     const report: string[] = [];
-    for (const width of [1280, 360]) {
-      for (const theme of ['light', 'dark'] as const) {
+    for (const [width, theme] of [[1280, 'light'], [360, 'light'], [1280, 'dark']] as const) {
+      {
         // Axe is injected as a script: this context lets it past the page's CSP.
         const context = await newContext({ key: undefined, width, bypassCSP: true });
         for (const [name, path, key] of pages) {
@@ -374,10 +376,9 @@ describe.runIf(HAVE_CHROMIUM)('web app in Chromium', () => {
           );
           await page.goto(`${server.url}${path}`);
           await page.locator(key ? '#main h1' : 'h1').first().waitFor();
-          await page.waitForLoadState('networkidle').catch(() => undefined);
-          await page.waitForTimeout(300);
-          if (theme === 'light') await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
-          else if (width === 1280) await page.screenshot({ path: join(SHOTS, `${name}-${width}-dark.png`), fullPage: true });
+          // (Never "networkidle": the presence and watch streams stay open.)
+          await page.waitForTimeout(500);
+          await page.screenshot({ path: join(SHOTS, `${name}-${width}${theme === 'dark' ? '-dark' : ''}.png`), fullPage: true });
           await page.evaluate(axeSource);
           const violations = await page.evaluate(async () => {
             const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;

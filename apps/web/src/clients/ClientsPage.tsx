@@ -32,7 +32,7 @@ export function ClientsPage() {
           {error}
         </p>
       )}
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label={t.clients}>
         <table>
           <thead>
             <tr>

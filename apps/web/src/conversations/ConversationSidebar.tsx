@@ -142,7 +142,7 @@ function ConversationItem({ conversation: c, selected }: { conversation: Convers
             ✎
           </button>
           <button type="button" className="icon" title={t.delete} aria-label={`${t.delete}: ${label}`} onClick={() => setMode('delete')}>
-            🗑
+            ✕
           </button>
         </div>
       )}

@@ -38,7 +38,7 @@ export function FilesPage() {
     <section className="page">
       <h1>{t.files}</h1>
       <FileDrop onUploaded={attachments.attach} />
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label={t.files}>
         <table>
           <thead>
             <tr>

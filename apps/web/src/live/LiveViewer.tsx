@@ -26,6 +26,12 @@ export function LiveViewer({ client, clientId }: { client: ColloquyClient; clien
     let watch: ReturnType<ColloquyClient['video']['watch']> | undefined;
     const recent: number[] = [];
     let frames = 0;
+    // The server says when the publisher stops or starts again (the watch stays open meanwhile).
+    const poll = setInterval(() => {
+      if (!watch || stopped) return;
+      const publishing = watch.publishing;
+      setStats((s) => (s.state === 'live' && !publishing ? { ...s, fps: 0, state: 'waiting' } : s.state === 'waiting' && publishing ? { ...s, state: 'live' } : s));
+    }, 500);
     const run = async () => {
       while (!stopped) {
         watch = client.video.watch(clientId, { buffer: 2 });
@@ -63,6 +69,7 @@ export function LiveViewer({ client, clientId }: { client: ColloquyClient; clien
     void run();
     return () => {
       stopped = true;
+      clearInterval(poll);
       watch?.close();
     };
   }, [client, clientId]);
