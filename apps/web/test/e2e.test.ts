@@ -7,7 +7,7 @@
  * Without Chromium the suite is skipped and listed at the end of the run — except under
  * CI=true, where a missing browser fails it.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -288,6 +288,29 @@ describe.runIf(HAVE_CHROMIUM)('web app in Chromium', () => {
     await sdk.close();
     await page.close();
   }, 30_000);
+
+  it('uploads by server path, attaches from the Files page and deletes', async () => {
+    writeFileSync(join(dirs.inbox, 'tides.md'), 'Spring tides come twice a month, at new and full moon.');
+    const context = await newContext({ key: KEYS.erin });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/files`);
+    await page.getByRole('textbox', { name: /one per line/ }).fill('tides.md');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    const row = page.getByRole('row', { name: /tides\.md/ });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/text\/markdown/);
+    await row.getByRole('button', { name: 'Attach' }).click();
+    expect(await row.getByRole('button', { name: /Attached/ }).getAttribute('aria-pressed')).toBe('true');
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await ask(page, 'When do spring tides come?');
+    await expect.poll(() => lastStatus(page).textContent(), { timeout: 30_000 }).toBe('complete');
+    expect(await lastAnswer(page).textContent()).toContain('new and full moon');
+    await page.getByRole('link', { name: 'Files' }).click();
+    await page.getByRole('button', { name: 'Delete: tides.md' }).click();
+    await row.waitFor({ state: 'detached' });
+    expect((await sdkFor(KEYS.erin).files.list()).items.map((f) => f.name)).not.toContain('tides.md');
+    await page.close();
+  }, 40_000);
 
   it('the clients page counts the open tabs, and drops when one closes', async () => {
     const context = await newContext({ key: KEYS.carol });

@@ -26,7 +26,7 @@ export function AnswerView({ answer, onStop, onRetry }: { answer: AnswerLike; on
   };
   const status = answer.status === 'starting' ? 'streaming' : answer.status;
   return (
-    <article className="answer" data-status={status} data-message-id={answer.id}>
+    <article className="answer" data-status={status} data-message-id={answer.id} aria-busy={status === 'streaming'}>
       <span className="sr-only">{t.assistant}: </span>
       <Markdown text={answer.content} citationCount={answer.citations.length} onCite={openCitation} />
       {answer.error && (

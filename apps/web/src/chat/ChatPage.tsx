@@ -87,7 +87,12 @@ export function ChatPage({ conversationId }: { conversationId: string | undefine
               <li key={m.id} className="message assistant">
                 <AnswerView
                   answer={m}
-                  onStop={m.status === 'streaming' || m.status === 'starting' ? () => void store.stop(conversationId!) : undefined}
+                  onStop={
+                    m.status === 'streaming' || m.status === 'starting'
+                      ? // This tab's own turn (its start may still be on the way), or one another tab started.
+                        () => void (store.running(conversationId!) ? store.stop(conversationId!) : client.stop(m.id))
+                      : undefined
+                  }
                   onRetry={
                     !running && i === items.length - 1 && m.status !== 'streaming' && m.status !== 'starting'
                       ? () => {

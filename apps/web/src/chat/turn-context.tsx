@@ -15,6 +15,8 @@ export function TurnStoreProvider({ children }: { children: ReactNode }) {
       new TurnStore(sessionStorage, (turn) => {
         void queryClient.invalidateQueries({ queryKey: ['messages', turn.conversationId] });
         void queryClient.invalidateQueries({ queryKey: ['conversations'] });
+        // A new conversation exists now (and is named after its first question).
+        void queryClient.invalidateQueries({ queryKey: ['conversation', turn.conversationId] });
       }),
   );
   useEffect(() => {
