@@ -336,7 +336,7 @@ export const restRoutes: RouteDoc[] = [
     tag: 'Clients',
     summary: 'Live video page of one client',
     description:
-      'An HTML page that draws the frames a publishing client sends on a canvas. The page holds no data and needs no key; its WebSocket (`/live/ws`) is authenticated.',
+      'The web app’s page that draws the frames a publishing client sends on a canvas. The page holds no data and needs no key; its WebSocket (`/live/ws`) is authenticated (open it as `/live/{clientId}#token=KEY` with API keys).',
     responses: {
       200: { description: 'HTML page', text: { type: 'text/html' } },
       404: errorResponse('Not a client id'),
@@ -382,6 +382,26 @@ export const restRoutes: RouteDoc[] = [
     summary: 'API reference page (renders this document)',
     responses: { 200: { description: 'HTML page', text: { type: 'text/html' } } },
   },
+  // The web app's other pages (each its index.html: the app draws them; they hold no data).
+  ...(
+    [
+      ['/', 'Web app: the chat (a new conversation)'],
+      ['/c/{id}', 'Web app: one conversation'],
+      ['/files', 'Web app: files'],
+      ['/agents', 'Web app: agents'],
+      ['/clients', 'Web app: connected clients'],
+      ['/live', 'Web app: live video'],
+    ] as const
+  ).map(
+    ([path, summary]): RouteDoc => ({
+      method: 'get',
+      path,
+      tag: 'Operations',
+      summary,
+      description: 'The web app (apps/web). The page holds no data and needs no key; every call it makes is authenticated.',
+      responses: { 200: { description: 'HTML page', text: { type: 'text/html' } }, 503: errorResponse('The web app is not built (run `pnpm build`)') },
+    }),
+  ),
 ];
 
 const REF = (id: string) => `#/components/schemas/${id}`;
