@@ -1,19 +1,22 @@
 export { appRouter, createCaller, type AppRouter } from './root.ts';
 export {
   appEndUser,
-  createContextFactory,
+  headerUserOf,
+  isVisible,
   resolveActor,
+  userFrom,
+  USER_FIELDS,
+  USER_HEADER,
   type Actor,
-  type ApiConfig,
-  type Context,
+  type FieldSource,
   type Identity,
   type Principal,
-  type RequestFacts,
-  type RequestInfo,
   type Role,
-  type Services,
-  type Surface,
-} from './context.ts';
+} from './access.ts';
+export { actorOf, createContextFactory, type Context, type RequestInfo, type Surface } from './context.ts';
+export type { RequestFacts } from './clients/request-facts.ts';
+export { DEFAULT_PRESENCE_TIMEOUT_MS, type ApiConfig } from './services/api-config.ts';
+export type { Services } from './services/container.ts';
 export { createServices, type ServicesOptions } from './services/create-services.ts';
 export type { Logger, TurnObserver } from './services/observability.ts';
 export {
@@ -26,6 +29,8 @@ export {
 export { presentFile } from './schemas/presenters.ts';
 export { AppError, type AppErrorCode } from './errors/app-error.ts';
 export { describeZodError } from './errors/describe-zod-error.ts';
+export { httpStatusOf } from './errors/http-status.ts';
+export { userIdSchema } from './schemas/common.ts';
 export {
   difyUsageSchema,
   retrieverResourceSchema,
@@ -49,4 +54,3 @@ export {
 } from './clients/clients.types.ts';
 export { attachClient } from './clients/attach.ts';
 export { presentClient } from './clients/present-client.ts';
-export { DEFAULT_PRESENCE_TIMEOUT_MS } from './clients/connect.ts';

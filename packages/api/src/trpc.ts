@@ -1,9 +1,11 @@
-import { initTRPC } from '@trpc/server';
+import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
-import type { Context } from './context.ts';
+import { userFrom, type FieldSource } from './access.ts';
+import { actorOf, type Context } from './context.ts';
 import { AppError } from './errors/app-error.ts';
 import { describeZodError } from './errors/describe-zod-error.ts';
 import { toTRPCError } from './errors/to-trpc-error.ts';
+import { userIdSchema } from './schemas/common.ts';
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
@@ -33,3 +35,19 @@ const appErrors = t.middleware(async ({ next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(appErrors);
+
+/** The user a call names, checked like the `user` field of every input (so a bad one is the same 400). */
+const namedUserSchema = z.object({ user: userIdSchema.optional() });
+
+/**
+ * A procedure that acts for someone: `ctx.actor` is resolved (see access.ts) from the caller's
+ * identity and the user the input names (`user`, alias `user_id`; a form's fields too), before
+ * the procedure's own input is parsed.
+ */
+export const actorProcedure = publicProcedure.use(async ({ ctx, getRawInput, next }) => {
+  const raw = await getRawInput();
+  const source = typeof raw === 'object' ? (raw as FieldSource) : undefined;
+  const named = namedUserSchema.safeParse({ user: userFrom(source) ?? undefined });
+  if (!named.success) throw new TRPCError({ code: 'BAD_REQUEST', message: named.error.message, cause: named.error });
+  return next({ ctx: { actor: actorOf(ctx, named.data.user) } });
+});

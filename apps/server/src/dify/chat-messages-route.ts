@@ -3,7 +3,7 @@ import { sendError } from '../http/error-envelope.ts';
 import { parseRequest } from '../http/parse-request.ts';
 import { StreamedAnswer } from '../http/streamed-answer.ts';
 import type { CallerFor } from '../rest/caller.ts';
-import { httpStatusOf } from '../rest/procedure-error.ts';
+import { httpStatusOf } from '@colloquy/api';
 import { FieldError } from '../rest/request-fields.ts';
 import { restHandler } from '../rest/rest-handler.ts';
 import { toBlockingResponse } from '../rest/schemas.ts';

@@ -1,18 +1,20 @@
 import type { Readable } from 'node:stream';
 import {
+  actorOf,
   AppError,
   discardStaged,
   stageUpload,
   storeStagedUpload,
   type Context,
   type StagedUpload,
+  userFrom,
+  userIdSchema,
 } from '@colloquy/api';
 import type { FileSummary } from '@colloquy/store';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { describeProcedureError } from '../rest/procedure-error.ts';
-import { userOf } from '../rest/request-fields.ts';
 
 /**
  * Why an upload was refused: no usable file part (or a bad field), too large, or a failure of
@@ -26,12 +28,8 @@ export type UploadOutcome =
   /** The client went away before its body was complete: nobody to answer. */
   | { kind: 'aborted' };
 
-const userValue = z
-  .string()
-  .trim()
-  .min(1, 'user must not be empty')
-  .max(128, 'user must be at most 128 characters')
-  .regex(/^[^\p{Cc}]+$/u, 'user must not contain control characters');
+/** The named user, checked as every procedure's `user` (so a bad one is the same 400). */
+const userValue = z.object({ user: userIdSchema.optional() });
 
 type Parsed =
   | { kind: 'parsed' }
@@ -127,13 +125,14 @@ export async function receiveUpload(req: Request, contextFor: (req: Request) => 
     return { kind: 'refused', ...describeFailure(req, err) };
   }
   try {
-    const rawUser = fields.get('user') ?? fields.get('user_id') ?? userOf(req);
-    const user = rawUser === undefined ? undefined : userValue.safeParse(rawUser);
-    if (user && !user.success) {
+    // The form's fields, else the query string (where an empty value names nobody).
+    const user = userValue.safeParse({ user: userFrom(fields) ?? (userFrom(req.query) || undefined) });
+    if (!user.success) {
       await discardStaged(staged);
-      return { kind: 'refused', reason: 'no_file', status: 400, detail: user.error.issues[0]?.message ?? 'invalid user' };
+      const issue = user.error.issues[0];
+      return { kind: 'refused', reason: 'no_file', status: 400, detail: issue ? `user ${issue.message}` : 'invalid user' };
     }
-    return { kind: 'stored', record: await storeStagedUpload(ctx, { user: user?.data, name: fileName }, staged) };
+    return { kind: 'stored', record: await storeStagedUpload(ctx.services, actorOf(ctx, user.data.user), fileName, staged) };
   } catch (err) {
     await discardStaged(staged);
     const { status, detail } = describeProcedureError(err, req.log);

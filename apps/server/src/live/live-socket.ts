@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  actorOf,
   AppError,
   attachClient,
-  resolveActor,
+  httpStatusOf,
+  userFrom,
   type Context,
   type Principal,
   type RequestInfo,
   type Services,
 } from '@colloquy/api';
 import type { ClientRecord } from '@colloquy/store';
+import { TRPCError } from '@trpc/server';
 import type { RedisLink } from '@colloquy/store';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from '../security/auth.ts';
@@ -65,15 +68,6 @@ class UpgradeError extends Error {
 
 /** Seconds a caller refused at its stream cap is told to wait. */
 const STREAM_RETRY_AFTER_SECONDS = 5;
-
-const STATUS_OF: Partial<Record<AppError['code'], number>> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  TOO_MANY_REQUESTS: 429,
-};
 
 /**
  * `GET /live/ws?role=publish[&clientId=…]` and `GET /live/ws?role=watch&clientId=…`, upgraded to
@@ -153,7 +147,8 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
     // Held for the socket's life, whatever happens next (a refusal below closes it too).
     socket.once('close', releaseSlot);
     const ctx = options.createContext({ headers: req.headers, principal, ip });
-    const actor = resolveActor(ctx, url.searchParams.get('user') || url.searchParams.get('user_id') || undefined);
+    const named = userFrom(url.searchParams);
+    const actor = actorOf(ctx, typeof named === 'string' && named !== '' ? named : undefined);
     const role = url.searchParams.get('role');
     const clientId = url.searchParams.get('clientId') ?? url.searchParams.get('client_id') ?? undefined;
     if (clientId !== undefined && !CLIENT_ID.test(clientId)) throw new UpgradeError(400, 'clientId is not a valid client id');
@@ -194,9 +189,9 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
           err instanceof UpgradeError
             ? err
             : err instanceof AppError
-              ? new UpgradeError(STATUS_OF[err.code] ?? 500, err.message)
-              : isTrpcUnauthorized(err)
-                ? new UpgradeError(401, 'missing or invalid API key')
+              ? new UpgradeError(httpStatusOf(err), err.message, undefined, err.retryAfterSeconds)
+              : err instanceof TRPCError
+                ? new UpgradeError(httpStatusOf(err.code), err.message)
                 : new UpgradeError(500, 'internal error');
         refuse(socket, refusal);
       });
@@ -209,21 +204,6 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
   };
 }
 
-/** createContext refuses a keyless request with a TRPCError when keys are configured. */
-const isTrpcUnauthorized = (err: unknown) => (err as { code?: string } | null)?.code === 'UNAUTHORIZED';
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  421: 'Misdirected Request',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
 const MESSAGES: Record<number, string> = { 401: '未授权', 404: '未找到', 429: '请求过多' };
 
 /** Answers an upgrade request with an HTTP error and the usual JSON body, then closes the socket. */
@@ -235,7 +215,7 @@ function refuse(socket: Duplex, refusal: UpgradeError): void {
   const { status, error } = refusal;
   const body = JSON.stringify({ message: refusal.reason ?? MESSAGES[status] ?? '视频连接失败', error });
   const headers = [
-    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close',

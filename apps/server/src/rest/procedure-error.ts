@@ -1,6 +1,5 @@
-import { AppError, describeZodError, type AppErrorCode, type Logger } from '@colloquy/api';
+import { AppError, describeZodError, httpStatusOf, type Logger } from '@colloquy/api';
 import { TRPCError } from '@trpc/server';
-import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { ZodError } from 'zod';
 import type { ErrorDetail } from '../http/error-envelope.ts';
 import { FieldError } from './request-fields.ts';
@@ -16,9 +15,6 @@ export class DetailedError extends Error {
   }
 }
 
-/** The HTTP status of an AppError code: tRPC's mapping, the one every surface answers with. */
-export const httpStatusOf = (code: AppErrorCode): number => getHTTPStatusCodeFromError(new TRPCError({ code }));
-
 /**
  * HTTP status and a readable detail for anything a procedure call (or a service) threw (and, for
  * a 429, the seconds to send as `Retry-After`). Server-side failures are logged to `log` (the
@@ -32,7 +28,7 @@ export function describeProcedureError(
   if (err instanceof FieldError) return { status: 400, detail: err.message, fields: err.detail };
   if (err instanceof AppError) return describeProcedureError(new TRPCError({ code: err.code, message: err.message, cause: err }), log);
   if (err instanceof TRPCError) {
-    const status = getHTTPStatusCodeFromError(err);
+    const status = httpStatusOf(err.code);
     if (err.cause instanceof ZodError) {
       const path = err.cause.issues[0]?.path;
       return { status, detail: describeZodError(err.cause), ...(path?.length ? { fields: { param: path.join('.') } } : {}) };

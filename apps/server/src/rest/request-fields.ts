@@ -1,4 +1,5 @@
 import type { ErrorDetail } from '../http/error-envelope.ts';
+import { userFrom } from '@colloquy/api';
 import type { Request } from 'express';
 
 /** The JSON body as an object (anything else, e.g. a missing or array body, reads as empty). */
@@ -38,5 +39,10 @@ export function optionalString(req: Request, ...names: string[]): string | undef
   return v;
 }
 
-/** The seed's `user`, alias `user_id`. */
-export const userOf = (req: Request) => optionalString(req, 'user', 'user_id');
+/** The user a REST request names (the one rule: `user`, alias `user_id`, body before query). */
+export function userOf(req: Request): string | undefined {
+  const v = userFrom(bodyOf(req), req.query);
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'string') throw new FieldError('user must be a string');
+  return v;
+}

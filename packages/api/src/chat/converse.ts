@@ -1,11 +1,11 @@
 import { toIso } from '../schemas/common.ts';
-import { publicProcedure } from '../trpc.ts';
+import { actorProcedure } from '../trpc.ts';
 import { answerSchema } from './converse.types.ts';
 import { startTurn } from './start-turn.ts';
 import { turnInput } from './turn-input.types.ts';
 
 /** The blocking form: runs the turn to its end and returns the stored answer. */
-export const converse = publicProcedure
+export const converse = actorProcedure
   .input(turnInput)
   .output(answerSchema)
   .mutation(async ({ ctx, input }) => {

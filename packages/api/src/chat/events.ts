@@ -1,17 +1,16 @@
 import { tracked } from '@trpc/server';
 import { countOpenStream } from '../clients/count-stream.ts';
-import { resolveActor } from '../context.ts';
 import type { StreamEvent } from '../schemas/stream-event.ts';
 import { MappedStream } from '../services/mapped-stream.ts';
-import { publicProcedure } from '../trpc.ts';
+import { actorProcedure } from '../trpc.ts';
 import { eventsInput } from './events.types.ts';
 
 /**
  * Streams a turn's events; also how a client re-attaches. Access is checked before the first
  * event (so a 404 is an error response, not a broken stream).
  */
-export const events = publicProcedure.input(eventsInput).subscription(async ({ ctx, input, signal }) => {
-  const actor = resolveActor(ctx, input.user);
+export const events = actorProcedure.input(eventsInput).subscription(async ({ ctx, input, signal }) => {
+  const { actor } = ctx;
   const stream = await ctx.services.turns.events(actor, input.messageId, Number(input.lastEventId ?? 0), signal, input.awaitStart === true);
   // Tracked before it is counted: the map fuses with the turn service's own (one wait per stream).
   return countOpenStream(ctx, actor.owner, MappedStream.of(stream, trackEvent));

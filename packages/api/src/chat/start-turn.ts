@@ -1,17 +1,18 @@
 import type { z } from 'zod';
-import { resolveActor, type Context } from '../context.ts';
+import type { Actor } from '../access.ts';
+import type { Context } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { StartedTurn } from '../services/turn-service.ts';
 import type { turnInput } from './turn-input.types.ts';
 
 /** Validates what zod cannot know statically (configured limits) and starts the turn. */
-export function startTurn(ctx: Context, input: z.output<typeof turnInput>): Promise<StartedTurn> {
+export function startTurn(ctx: Context & { actor: Actor }, input: z.output<typeof turnInput>): Promise<StartedTurn> {
   const { config, turns } = ctx.services;
   if (input.query.length > config.maxQueryChars) {
     throw new AppError('PAYLOAD_TOO_LARGE', `query is longer than ${config.maxQueryChars} characters`);
   }
   return turns.start({
-    actor: resolveActor(ctx, input.user),
+    actor: ctx.actor,
     query: input.query,
     conversationId: input.conversationId,
     files: input.files,

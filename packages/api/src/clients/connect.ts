@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { heartbeatIntervalMs, type PresenceLease } from '@colloquy/store';
-import { resolveActor } from '../context.ts';
 import { toIso } from '../schemas/common.ts';
-import { publicProcedure } from '../trpc.ts';
+import { DEFAULT_PRESENCE_TIMEOUT_MS } from '../services/api-config.ts';
+import { actorProcedure } from '../trpc.ts';
 import { attachClient } from './attach.ts';
 import { connectInput, type PresenceMessage } from './clients.types.ts';
-
-export const DEFAULT_PRESENCE_TIMEOUT_MS = 30_000;
 
 /**
  * A presence connection: the client is listed while this subscription is open and it keeps
@@ -14,8 +12,8 @@ export const DEFAULT_PRESENCE_TIMEOUT_MS = 30_000;
  * a heartbeat every `heartbeatMs` (so the client can tell a dead connection too). Ends when the
  * client went silent (timed out) or the server shuts down; the client then reconnects.
  */
-export const connect = publicProcedure.input(connectInput).subscription(async ({ ctx, input, signal }) => {
-  const actor = resolveActor(ctx, input.user);
+export const connect = actorProcedure.input(connectInput).subscription(async ({ ctx, input, signal }) => {
+  const { actor } = ctx;
   const timeoutMs = ctx.services.config.presenceTimeoutMs ?? DEFAULT_PRESENCE_TIMEOUT_MS;
   const clientId = input.clientId ?? randomUUID();
   // Attached before the stream starts, so a refusal (409, 429) is an error response.

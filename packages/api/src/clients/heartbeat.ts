@@ -1,12 +1,11 @@
-import { resolveActor } from '../context.ts';
 import { notFound } from '../errors/app-error.ts';
 import { toIso } from '../schemas/common.ts';
-import { publicProcedure } from '../trpc.ts';
+import { actorProcedure } from '../trpc.ts';
 import { heartbeatInput } from './clients.types.ts';
 
 /** A sign of life from a connected client (the SDK sends one every `heartbeatMs`). 404 when it is not connected. */
-export const heartbeat = publicProcedure.input(heartbeatInput).mutation(async ({ ctx, input }) => {
-  const actor = resolveActor(ctx, input.user);
+export const heartbeat = actorProcedure.input(heartbeatInput).mutation(async ({ ctx, input }) => {
+  const { actor } = ctx;
   const { presence } = ctx.services;
   // Client ids are per user: this names the caller's own client of that id, or none.
   const record = await presence.get(actor.owner, input.clientId);

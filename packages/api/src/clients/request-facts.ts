@@ -1,4 +1,9 @@
-import type { RequestFacts } from '../context.ts';
+/** The caller's address, user agent and the client id it named in `X-Colloquy-Client`. */
+export interface RequestFacts {
+  ip: string | undefined;
+  userAgent: string | undefined;
+  clientId: string | undefined;
+}
 
 type Headers = Record<string, string | string[] | undefined>;
 

@@ -1,6 +1,5 @@
 import type { PresenceEvent } from '@colloquy/store';
-import { resolveActor } from '../context.ts';
-import { publicProcedure } from '../trpc.ts';
+import { actorProcedure } from '../trpc.ts';
 import { watchClientsInput, type ClientEvent } from './clients.types.ts';
 import { presentClient } from './present-client.ts';
 
@@ -11,8 +10,8 @@ const MAX_QUEUED_EVENTS = 1000;
  * The visible clients (a `snapshot`), then every `joined`, `changed` and `left` among them.
  * Visibility as for `clients.list`. A watcher that falls too far behind is ended with an error.
  */
-export const watch = publicProcedure.input(watchClientsInput).subscription(async ({ ctx, input, signal }) => {
-  const actor = resolveActor(ctx, input?.user);
+export const watch = actorProcedure.input(watchClientsInput).subscription(async ({ ctx, input, signal }) => {
+  const { actor } = ctx;
   const { presence } = ctx.services;
   const queue: PresenceEvent[] = [];
   let overflow = false;

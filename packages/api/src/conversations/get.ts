@@ -1,13 +1,12 @@
-import { resolveActor } from '../context.ts';
 import { conversationSchema } from '../schemas/records.ts';
 import { presentConversation } from '../schemas/presenters.ts';
-import { publicProcedure } from '../trpc.ts';
+import { actorProcedure } from '../trpc.ts';
 import { conversationByIdInput } from './by-id.types.ts';
 import { findVisibleConversation } from './find-visible.ts';
 
-export const getConversation = publicProcedure
+export const getConversation = actorProcedure
   .input(conversationByIdInput)
   .output(conversationSchema)
   .query(async ({ ctx, input }) =>
-    presentConversation(await findVisibleConversation(ctx, resolveActor(ctx, input.user), input.id)),
+    presentConversation(await findVisibleConversation(ctx.services.store, ctx.actor, input.id)),
   );

@@ -1,16 +1,15 @@
-import { resolveActor } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
 import { decodeConversationCursor, encodeCursor } from '../schemas/cursor.ts';
 import { presentConversation } from '../schemas/presenters.ts';
 import { lookupConversation } from '../services/conversation-lookup.ts';
-import { publicProcedure } from '../trpc.ts';
+import { actorProcedure } from '../trpc.ts';
 import { listConversationsInput, listConversationsOutput } from './list.types.ts';
 
-export const listConversations = publicProcedure
+export const listConversations = actorProcedure
   .input(listConversationsInput)
   .output(listConversationsOutput)
   .query(async ({ ctx, input }) => {
-    const actor = resolveActor(ctx, input.user);
+    const { actor } = ctx;
     const { store } = ctx.services;
     let after = input.cursor === undefined ? undefined : decodeConversationCursor(input.cursor);
     if (!after && input.lastId !== undefined) {

@@ -1,19 +1,18 @@
 import type { ConversationRecord, Store } from '@colloquy/store';
-import { resolveActor } from '../context.ts';
 import { nameFromQuery } from '../services/conversation-name.ts';
 import { notFound } from '../errors/app-error.ts';
 import { conversationSchema } from '../schemas/records.ts';
 import { presentConversation } from '../schemas/presenters.ts';
-import { publicProcedure } from '../trpc.ts';
+import { actorProcedure } from '../trpc.ts';
 import { findVisibleConversation } from './find-visible.ts';
 import { renameConversationInput } from './rename.types.ts';
 
-export const renameConversation = publicProcedure
+export const renameConversation = actorProcedure
   .input(renameConversationInput)
   .output(conversationSchema)
   .mutation(async ({ ctx, input }) => {
     const { store } = ctx.services;
-    const conversation = await findVisibleConversation(ctx, resolveActor(ctx, input.user), input.id);
+    const conversation = await findVisibleConversation(ctx.services.store, ctx.actor, input.id);
     // A name given wins over autoGenerate, as in Dify.
     const name = input.name ?? (await generatedName(store, conversation)) ?? conversation.name;
     const updated = await store.conversations.update(conversation.userId, conversation.id, {

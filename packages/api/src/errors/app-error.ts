@@ -1,6 +1,6 @@
 /**
- * The one error type services throw. Its code is a tRPC error code, so the tRPC layer and the
- * REST layer map it to an HTTP status in one place (`httpStatusOf`).
+ * The one error type services throw. Its code is a tRPC error code: `toTRPCError` hands it to
+ * tRPC, and `httpStatusOf` (http-status.ts) gives every other surface the same HTTP status.
  */
 export type AppErrorCode =
   | 'BAD_REQUEST'

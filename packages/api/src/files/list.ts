@@ -1,15 +1,14 @@
-import { resolveActor } from '../context.ts';
 import { decodeAfterIdCursor, encodeCursor } from '../schemas/cursor.ts';
 import { presentFile } from '../schemas/presenters.ts';
-import { publicProcedure } from '../trpc.ts';
+import { actorProcedure } from '../trpc.ts';
 import { listFilesInput, listFilesOutput } from './list.types.ts';
 
 /** Files newest first. */
-export const listFiles = publicProcedure
+export const listFiles = actorProcedure
   .input(listFilesInput)
   .output(listFilesOutput)
   .query(async ({ ctx, input }) => {
-    const actor = resolveActor(ctx, input.user);
+    const { actor } = ctx;
     const rows = await ctx.services.store.files.list({
       userId: actor.scope,
       limit: input.limit + 1,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { userFrom } from '../access.ts';
 import { userIdSchema } from '../schemas/common.ts';
 import { fileSchema } from '../schemas/records.ts';
 
@@ -14,7 +15,7 @@ const fileField = z.custom<File>(
 export const uploadFileInput = z
   .instanceof(FormData, { message: 'expected multipart/form-data' })
   // The fields' types are checked by the schema piped to (a form may hold anything).
-  .transform((form) => ({ file: form.get('file') ?? undefined, user: form.get('user') ?? form.get('user_id') ?? undefined }) as { file: File; user?: string })
+  .transform((form) => ({ file: form.get('file') ?? undefined, user: userFrom(form) ?? undefined }) as { file: File; user?: string })
   .pipe(z.object({ file: fileField, user: userIdSchema.optional() }));
 
 export const uploadFileOutput = fileSchema;

@@ -1,20 +1,19 @@
 import { findVisibleConversation } from '../conversations/find-visible.ts';
-import { resolveActor } from '../context.ts';
 import { AppError, notFound } from '../errors/app-error.ts';
 import { decodeMessageCursor, encodeCursor } from '../schemas/cursor.ts';
 import { presentMessage } from '../schemas/presenters.ts';
-import { publicProcedure } from '../trpc.ts';
+import { actorProcedure } from '../trpc.ts';
 import { listMessagesInput, listMessagesOutput } from './list.types.ts';
 
 /**
  * A conversation's messages, oldest first: forwards from the start (`cursor` pages on), or
  * backwards from the end or from before a message (`fromEnd`, `beforeId`; Dify's `first_id`).
  */
-export const listMessages = publicProcedure
+export const listMessages = actorProcedure
   .input(listMessagesInput)
   .output(listMessagesOutput)
   .query(async ({ ctx, input }) => {
-    const conversation = await findVisibleConversation(ctx, resolveActor(ctx, input.user), input.conversationId);
+    const conversation = await findVisibleConversation(ctx.services.store, ctx.actor, input.conversationId);
     const { store } = ctx.services;
     const cursor = input.cursor === undefined ? undefined : decodeMessageCursor(input.cursor);
     if (input.beforeId !== undefined && cursor !== undefined) throw new AppError('BAD_REQUEST', 'give cursor or beforeId, not both');

@@ -1,5 +1,5 @@
 import type { ConversationRecord, Store } from '@colloquy/store';
-import type { Actor } from '../context.ts';
+import type { Actor } from '../access.ts';
 import { AppError } from '../errors/app-error.ts';
 
 /**

@@ -1,13 +1,13 @@
 import type { Agent } from '@colloquy/agents';
 import { createMemoryLiveState, type LiveState, type Store } from '@colloquy/store';
-import { DEFAULT_PRESENCE_TIMEOUT_MS } from '../clients/connect.ts';
-import type { ApiConfig, Services } from '../context.ts';
 import type { StreamEvent } from '../schemas/stream-event.ts';
 import { createAgentRegistry } from './agent-registry.ts';
 import { createBlobStore, createDatabaseBlobStore, type BlobStore } from './blob-store.ts';
 import { createByteBudget } from './byte-budget.ts';
 import { noTurnObserver, silentLogger, type Logger, type TurnObserver } from './observability.ts';
 import { createTurnService, DEFAULT_INSTANCE_LEASE_MS } from './turn-service.ts';
+import { DEFAULT_PRESENCE_TIMEOUT_MS, type ApiConfig } from './api-config.ts';
+import type { Services } from './container.ts';
 
 export interface ServicesOptions {
   config: ApiConfig;

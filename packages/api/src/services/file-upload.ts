@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extractText, guessMimeType, isTextExtractable } from '@colloquy/agents';
 import type { FileRecord, FileSummary, Store } from '@colloquy/store';
-import { resolveActor, type Context } from '../context.ts';
+import type { Actor } from '../access.ts';
 import { AppError } from '../errors/app-error.ts';
 import { summarizeFile } from '../schemas/presenters.ts';
 import type { BlobStore } from './blob-store.ts';
@@ -131,29 +131,19 @@ async function extractBudgeted(budget: ByteBudget, name: string, mimeType: strin
   }
 }
 
-/** Stores a staged upload for the caller (`user` as everywhere: input, else header, else default). */
-export async function storeStagedUpload(
-  ctx: Context,
-  input: { user?: string; name?: string },
-  staged: StagedUpload,
-): Promise<FileSummary> {
-  let owner: string;
-  try {
-    owner = resolveActor(ctx, input.user).owner;
-  } catch (err) {
-    await discardStaged(staged);
-    throw err;
-  }
-  return commitUpload(ctx.services, owner, input.name, staged);
+/** What storing an upload needs. */
+export type UploadDeps = { store: Store; blobs: BlobStore; uploadMemory: ByteBudget; config: { maxFileBytes: number } };
+
+/** Stores a staged upload as the actor's (the second half of uploadFile, for a receiver that staged it). */
+export function storeStagedUpload(deps: UploadDeps, actor: Actor, name: string | undefined, staged: StagedUpload): Promise<FileSummary> {
+  return commitUpload(deps, actor.owner, name, staged);
 }
 
-/** One whole upload for the caller: checks who may store, streams to staging, stores. */
-export async function uploadFile(
-  ctx: Context,
-  input: { user?: string; name?: string; content: UploadSource },
-): Promise<FileSummary> {
-  // Refuse before reading anything when the caller may not act for `user`.
-  const owner = resolveActor(ctx, input.user).owner;
-  const staged = await stageUpload(ctx.services.blobs, input.content, ctx.services.config.maxFileBytes);
-  return commitUpload(ctx.services, owner, input.name, staged);
+/**
+ * One whole upload for the actor (`files.upload`, and `POST /files` and Dify's upload in two
+ * halves, as their multipart body names the user after the file): streamed to staging, stored.
+ */
+export async function uploadFile(deps: UploadDeps, actor: Actor, input: { name?: string; content: UploadSource }): Promise<FileSummary> {
+  const staged = await stageUpload(deps.blobs, input.content, deps.config.maxFileBytes);
+  return storeStagedUpload(deps, actor, input.name, staged);
 }

@@ -6,7 +6,7 @@ import { extractText, guessMimeType, isTextExtractable } from '@colloquy/agents'
 import type { FileRecord, FileSummary, Store } from '@colloquy/store';
 import { AppError } from '../errors/app-error.ts';
 import { summarizeFile } from '../schemas/presenters.ts';
-import type { ApiConfig } from '../context.ts';
+import type { ApiConfig } from './api-config.ts';
 import type { BlobStore } from './blob-store.ts';
 import type { ByteBudget } from './byte-budget.ts';
 import { discardStaged, stageUpload, type StagedUpload } from './file-upload.ts';

@@ -9,7 +9,8 @@ import {
   type Store,
   type StreamLog,
 } from '@colloquy/store';
-import type { Actor, ApiConfig } from '../context.ts';
+import type { Actor } from '../access.ts';
+import type { ApiConfig } from './api-config.ts';
 import type { StreamEvent } from '../schemas/stream-event.ts';
 import type { AgentRegistry } from './agent-registry.ts';
 import type { BlobStore } from './blob-store.ts';

@@ -10,7 +10,8 @@ import {
   type Store,
   type StreamLog,
 } from '@colloquy/store';
-import type { Actor, ApiConfig } from '../../src/context.ts';
+import type { Actor } from '../../src/access.ts';
+import type { ApiConfig } from '../../src/services/api-config.ts';
 import type { StreamEvent } from '../../src/schemas/stream-event.ts';
 import { createAgentRegistry } from '../../src/services/agent-registry.ts';
 import { createBlobStore } from '../../src/services/blob-store.ts';

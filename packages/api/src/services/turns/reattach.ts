@@ -1,6 +1,6 @@
 import type { MessageRecord, Store, StreamEntry, StreamLog } from '@colloquy/store';
 import { StreamLogUnavailableError } from '@colloquy/store';
-import { isVisible, type Actor } from '../../context.ts';
+import { isVisible, type Actor } from '../../access.ts';
 import { AppError, notFound } from '../../errors/app-error.ts';
 import type { StreamEvent } from '../../schemas/stream-event.ts';
 import { MappedStream } from '../mapped-stream.ts';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent, AgentHistoryMessage } from '@colloquy/agents';
 import type { ConversationRecord, FileRecord, MessageRecord, Store } from '@colloquy/store';
-import type { Actor, ApiConfig } from '../../context.ts';
+import type { Actor } from '../../access.ts';
+import type { ApiConfig } from '../api-config.ts';
 import { AppError, notFound } from '../../errors/app-error.ts';
 import type { AgentRegistry } from '../agent-registry.ts';
 import { lookupConversation } from '../conversation-lookup.ts';
