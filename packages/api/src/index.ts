@@ -39,6 +39,7 @@ export {
   type StreamEventName,
 } from './schemas/stream-event.ts';
 export * from './schemas/records.ts';
+export { toDifyMetadata } from './services/stream-event-builders.ts';
 export { answerSchema, type Answer } from './chat/converse.types.ts';
 export type { TurnInputSchema } from './chat/turn-input.types.ts';
 export type { ListConversationsInput, ListConversationsOutput } from './conversations/list.types.ts';

@@ -1,4 +1,5 @@
 export type * from './types.ts';
+export { MESSAGE_STATUSES } from './types.ts';
 export { StreamLogUnavailableError, type StreamEntry, type StreamLog } from './stream-log/types.ts';
 export { createMemoryStreamLog, type MemoryStreamLog, type MemoryStreamLogOptions } from './stream-log/memory-stream-log.ts';
 export * from './presence/types.ts';

@@ -1,4 +1,5 @@
 import { sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
+import { afterDescending } from './keyset.ts';
 import { reusableQuery } from './reusable-query.ts';
 import type { ConversationsTable, Database, FilesTable, InstancesTable, MessagesTable } from './schema.ts';
 import type {
@@ -129,16 +130,9 @@ export function createKyselyStore(
         if (userId !== undefined) q = q.where('user_id', '=', userId);
         if (managerId !== undefined) q = q.where('manager_id', '=', managerId);
         if (after) {
-          q = q.where((eb) =>
-            eb.or([
-              eb('updated_at', '<', after.updatedAt),
-              eb.and([eb('updated_at', '=', after.updatedAt), eb('id', '<', after.id)]),
-              // Across users, the same id at the same time: the user breaks the tie.
-              ...(userId === undefined && after.userId !== undefined
-                ? [eb.and([eb('updated_at', '=', after.updatedAt), eb('id', '=', after.id), eb('user_id', '<', after.userId)])]
-                : []),
-            ]),
-          );
+          // Across users, the same id at the same time: the user breaks the tie.
+          const tie = userId === undefined && after.userId !== undefined ? [['user_id', after.userId] as const] : [];
+          q = q.where((eb) => afterDescending(eb, [['updated_at', after.updatedAt], ['id', after.id], ...tie]));
         }
         q = q.orderBy('updated_at', 'desc').orderBy('id', 'desc');
         if (userId === undefined) q = q.orderBy('user_id', 'desc');
@@ -293,12 +287,7 @@ export function createKyselyStore(
         if (afterId !== undefined) {
           const anchor = await db.selectFrom('files').select(['created_at', 'id']).where('id', '=', afterId).executeTakeFirst();
           if (!anchor) return [];
-          q = q.where((eb) =>
-            eb.or([
-              eb('created_at', '<', anchor.created_at),
-              eb.and([eb('created_at', '=', anchor.created_at), eb('id', '<', anchor.id)]),
-            ]),
-          );
+          q = q.where((eb) => afterDescending(eb, [['created_at', anchor.created_at], ['id', anchor.id]]));
         }
         const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
         return rows.map(toFileSummary);

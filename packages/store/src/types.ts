@@ -1,13 +1,15 @@
 import type { SqliteDriverName } from './sqlite/sqlite-driver.ts';
 
 /**
- * Persistence contract. Every implementation (SQLite today, PostgreSQL next) must pass
+ * Persistence contract. Every implementation (SQLite on either driver, PostgreSQL) must pass
  * `runStoreContract` in ./contract. Timestamps are epoch milliseconds; JSON columns are
  * decoded into plain values before they leave the store.
  */
 
 export type MessageRole = 'user' | 'assistant';
-export type MessageStatus = 'streaming' | 'complete' | 'stopped' | 'interrupted' | 'error';
+/** How a message's stream stands or ended — declared here once; the api's zod enum is built from it. */
+export const MESSAGE_STATUSES = ['streaming', 'complete', 'stopped', 'interrupted', 'error'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /**
  * A conversation is named by its user and its id: ids are chosen by clients, so each user has

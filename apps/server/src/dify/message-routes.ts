@@ -1,4 +1,4 @@
-import type { Message } from '@colloquy/api';
+import { toDifyMetadata, type Message } from '@colloquy/api';
 import { Router } from 'express';
 import { parseRequest } from '../http/parse-request.ts';
 import type { CallerFor } from '../rest/caller.ts';
@@ -30,7 +30,7 @@ function pair(messages: Message[], inputs: Record<string, unknown>): DifyMessage
       answer: m.content,
       message_files: (question?.fileIds ?? []).map((id) => ({ id, type: 'document', url: '', belongs_to: 'user' as const })),
       feedback: null,
-      retriever_resources: m.citations.map((c, i) => ({ position: i + 1, document_id: c.fileId, document_name: c.fileName, content: c.passage, score: c.score })),
+      retriever_resources: toDifyMetadata(null, m.citations).retriever_resources,
       agent_thoughts: [],
       created_at: toUnixSeconds((question ?? m).createdAt),
       status: m.status,

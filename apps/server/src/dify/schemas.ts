@@ -1,4 +1,4 @@
-import { difyUsageSchema, retrieverResourceSchema } from '@colloquy/api';
+import { difyUsageSchema, messageStatusSchema, retrieverResourceSchema } from '@colloquy/api';
 import { z } from 'zod';
 import { restSchemas } from '../rest/schemas.ts';
 
@@ -104,7 +104,7 @@ export const difyMessageSchema = named(
     retriever_resources: z.array(retrieverResourceSchema),
     agent_thoughts: z.array(z.unknown()),
     created_at: unixSeconds,
-    status: z.string().describe('Colloquy: complete, stopped, error, interrupted or streaming'),
+    status: messageStatusSchema.describe('Colloquy: complete, stopped, error, interrupted or streaming'),
     error: z.string().nullable(),
   }),
   'DifyMessage',

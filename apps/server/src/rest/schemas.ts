@@ -1,7 +1,9 @@
 import { extname } from 'node:path';
 import {
   difyUsageSchema,
+  messageStatusSchema,
   retrieverResourceSchema,
+  toDifyMetadata,
   streamEventSchema,
   type Answer,
   type Conversation,
@@ -173,7 +175,7 @@ export const converseBlockingResponseSchema = named(
     conversation_id: z.string(),
     mode: z.literal('chat'),
     answer: z.string(),
-    status: z.enum(['streaming', 'complete', 'stopped', 'interrupted', 'error']),
+    status: messageStatusSchema,
     metadata: z.object({ usage: difyUsageSchema.nullable(), retriever_resources: z.array(retrieverResourceSchema) }),
     created_at: unixSeconds,
   }),
@@ -190,20 +192,7 @@ export const toBlockingResponse = (a: Answer): z.infer<typeof converseBlockingRe
   mode: 'chat',
   answer: a.answer,
   status: a.status,
-  metadata: {
-    usage: a.usage && {
-      prompt_tokens: a.usage.promptTokens,
-      completion_tokens: a.usage.completionTokens,
-      total_tokens: a.usage.totalTokens,
-    },
-    retriever_resources: a.citations.map((c, i) => ({
-      position: i + 1,
-      document_id: c.fileId,
-      document_name: c.fileName,
-      content: c.passage,
-      score: c.score,
-    })),
-  },
+  metadata: toDifyMetadata(a.usage, a.citations),
   created_at: toUnixSeconds(a.createdAt),
 });
 
@@ -221,7 +210,7 @@ export const stopConverseResponseSchema = named(
   z.object({
     message: z.string(),
     message_id: z.string(),
-    status: z.enum(['streaming', 'complete', 'stopped', 'interrupted', 'error']),
+    status: messageStatusSchema,
   }),
   'StopConverseResponse',
 );

@@ -1,5 +1,6 @@
 import { AppError } from '../errors/app-error.ts';
 import { decodeConversationCursor, encodeCursor } from '../schemas/cursor.ts';
+import { rowsFor, toPage } from '../schemas/page.ts';
 import { presentConversation } from '../schemas/presenters.ts';
 import { lookupConversation } from '../services/conversation-lookup.ts';
 import { actorProcedure } from '../trpc.ts';
@@ -17,17 +18,11 @@ export const listConversations = actorProcedure
       if (!last) throw new AppError('BAD_REQUEST', `Unknown last_id: ${input.lastId}`);
       after = { updatedAt: last.updatedAt, id: last.id, userId: last.userId };
     }
-    // One extra row tells whether another page exists without a COUNT.
     const rows = await store.conversations.list({
       userId: actor.scope,
       managerId: input.managerId,
-      limit: input.limit + 1,
+      limit: rowsFor(input.limit),
       after,
     });
-    const items = rows.slice(0, input.limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(presentConversation),
-      nextCursor: rows.length > input.limit && last ? encodeCursor({ updatedAt: last.updatedAt, id: last.id, userId: last.userId }) : null,
-    };
+    return toPage(rows, input.limit, presentConversation, (last) => encodeCursor({ updatedAt: last.updatedAt, id: last.id, userId: last.userId }));
   });

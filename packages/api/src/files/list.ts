@@ -1,4 +1,5 @@
 import { decodeAfterIdCursor, encodeCursor } from '../schemas/cursor.ts';
+import { rowsFor, toPage } from '../schemas/page.ts';
 import { presentFile } from '../schemas/presenters.ts';
 import { actorProcedure } from '../trpc.ts';
 import { listFilesInput, listFilesOutput } from './list.types.ts';
@@ -8,16 +9,10 @@ export const listFiles = actorProcedure
   .input(listFilesInput)
   .output(listFilesOutput)
   .query(async ({ ctx, input }) => {
-    const { actor } = ctx;
     const rows = await ctx.services.store.files.list({
-      userId: actor.scope,
-      limit: input.limit + 1,
+      userId: ctx.actor.scope,
+      limit: rowsFor(input.limit),
       afterId: input.cursor === undefined ? undefined : decodeAfterIdCursor(input.cursor),
     });
-    const items = rows.slice(0, input.limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(presentFile),
-      nextCursor: rows.length > input.limit && last ? encodeCursor({ afterId: last.id }) : null,
-    };
+    return toPage(rows, input.limit, presentFile, (last) => encodeCursor({ afterId: last.id }));
   });

@@ -1,6 +1,7 @@
 import { findVisibleConversation } from '../conversations/find-visible.ts';
 import { AppError, notFound } from '../errors/app-error.ts';
 import { decodeMessageCursor, encodeCursor } from '../schemas/cursor.ts';
+import { rowsFor, toPage } from '../schemas/page.ts';
 import { presentMessage } from '../schemas/presenters.ts';
 import { actorProcedure } from '../trpc.ts';
 import { listMessagesInput, listMessagesOutput } from './list.types.ts';
@@ -24,21 +25,16 @@ export const listMessages = actorProcedure
       if (!anchor || anchor.userId !== conversation.userId || anchor.conversationId !== conversation.id) throw notFound('Message');
     }
     const backwards = beforeId !== undefined || input.fromEnd === true;
-    // One extra row tells whether another page exists without a COUNT.
     const rows = await store.messages.list({
       userId: conversation.userId,
       conversationId: conversation.id,
-      limit: input.limit + 1,
+      limit: rowsFor(input.limit),
       afterId: cursor && 'afterId' in cursor ? cursor.afterId : undefined,
       beforeId,
       fromEnd: backwards,
     });
-    const more = rows.length > input.limit;
-    // Backwards pages come oldest first: the extra row is the first.
-    const items = backwards ? rows.slice(more ? 1 : 0) : rows.slice(0, input.limit);
-    const edge = backwards ? items[0] : items.at(-1);
-    return {
-      items: items.map(presentMessage),
-      nextCursor: more && edge ? encodeCursor(backwards ? { beforeId: edge.id } : { afterId: edge.id }) : null,
-    };
+    // Backwards pages come oldest first too: the extra row is the first.
+    return backwards
+      ? toPage(rows, input.limit, presentMessage, (edge) => encodeCursor({ beforeId: edge.id }), 'backwards')
+      : toPage(rows, input.limit, presentMessage, (edge) => encodeCursor({ afterId: edge.id }));
   });

@@ -1,20 +1,23 @@
+import { MESSAGE_STATUSES, type Citation as StoredCitation, type Usage as StoredUsage } from '@colloquy/store';
 import { z } from 'zod';
 import { isoDateSchema } from './common.ts';
 
-export const messageStatusSchema = z.enum(['streaming', 'complete', 'stopped', 'interrupted', 'error']);
+// Usage, citations and message statuses are declared by the store; these schemas check that
+// they say the same (a field added there and not here fails to compile).
+export const messageStatusSchema = z.enum(MESSAGE_STATUSES);
 
 export const usageSchema = z.object({
   promptTokens: z.number().int().nonnegative(),
   completionTokens: z.number().int().nonnegative(),
   totalTokens: z.number().int().nonnegative(),
-});
+}) satisfies z.ZodType<StoredUsage>;
 
 export const citationSchema = z.object({
   fileId: z.string().nullable(),
   fileName: z.string(),
   passage: z.string(),
   score: z.number(),
-});
+}) satisfies z.ZodType<StoredCitation>;
 
 export const conversationSchema = z.object({
   id: z.string(),
