@@ -1,5 +1,4 @@
 /** bench/RESULTS.md: the machine, the figures, their ratios to the floor, and the targets. */
-import type { ModeParams } from './main.ts';
 import type { LatencyResult, LatencyRow } from './scenarios/s1-latency.ts';
 import type { LoadResult } from './scenarios/s2-load.ts';
 import type { StreamsResult } from './scenarios/s3-open-streams.ts';
@@ -20,7 +19,8 @@ export interface BenchReport {
   git: { commit: string; dirty: boolean };
   /** The SQLite driver Colloquy ran on (absent in runs from before SQLITE_DRIVER: better-sqlite3). */
   sqliteDriver?: SqliteDriverName;
-  params: ModeParams;
+  /** The mode's parameters (main.ts's ModeParams), written as they are (report.ts imports nothing from main.ts: no cycle). */
+  params: object;
   peerError?: string;
   /** Scenarios re-run later (`--only=… --write`) whose figures replaced this run's. */
   reruns?: Array<{ scenarios: string; startedAt: string; loadBefore: number[]; loadAfter: number[]; git: { commit: string; dirty: boolean } }>;
