@@ -6,7 +6,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StreamEvent } from '@colloquy/api';
 import {
   createPostgresSchema,
   dropPostgresSchema,

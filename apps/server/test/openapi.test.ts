@@ -2,6 +2,8 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { listRoutes } from '../src/http/route-list.ts';
+import { restRoutes } from '../src/openapi/document.ts';
+import { restFields } from '../src/rest/parse-rest.ts';
 import {
   conversationListSchema,
   converseBlockingResponseSchema,
@@ -41,6 +43,28 @@ describe('OpenAPI document', () => {
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');
     expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it('lists exactly the fields each REST route accepts (query parameters, JSON body)', () => {
+    const components = (doc.components as { schemas: Record<string, { properties?: Record<string, unknown> }> }).schemas;
+    const paths = doc.paths as Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; requestBody?: { content: Record<string, { schema: { $ref?: string; properties?: Record<string, unknown> } }> } }>>;
+    const parsed = restRoutes.filter((r) => r.request);
+    expect(parsed.map((r) => r.path).sort()).toEqual(['/converse', '/delete_conv', '/get_client_list', '/get_conversation_list', '/stop_converse', '/upload_files']);
+    for (const route of parsed) {
+      const request = route.request!;
+      const accepted = Object.keys(request.schema.shape).sort();
+      // What the handler reads from each place (parseRest's own reading of a request).
+      const fromQuery = Object.keys(restFields(request, { query: Object.fromEntries(accepted.map((k) => [k, 'x'])), body: {} } as never));
+      const fromBody = Object.keys(restFields(request, { query: {}, body: Object.fromEntries(accepted.map((k) => [k, 'x'])) } as never));
+      const op = paths[route.path]![route.method]!;
+      const queryDocs = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+      expect(queryDocs.sort(), `${route.path} query parameters`).toEqual(fromQuery.filter((k) => accepted.includes(k)).sort());
+      const body = op.requestBody?.content['application/json']?.schema;
+      const bodyProps = body?.$ref ? components[body.$ref.split('/').pop()!]?.properties : body?.properties;
+      expect(Object.keys(bodyProps ?? {}).sort(), `${route.path} body`).toEqual(request.from === 'body' ? fromBody.sort() : []);
+      // `user_id` is accepted wherever `user` is, and documented with it.
+      expect(accepted, route.path).toEqual(expect.arrayContaining(['user', 'user_id']));
+    }
   });
 
   it('resolves every $ref to a component', () => {

@@ -9,7 +9,7 @@ import { conversationByIdBodySchema, conversationListQuerySchema, renameRequestS
 const FAILED = 'conversation request failed';
 
 /** A user named in the body (POST/DELETE) or, for clients that send it there, the query string. */
-const userFrom = (body: { user?: string }, query: unknown): string | undefined =>
+const namedUser = (body: { user?: string }, query: unknown): string | undefined =>
   body.user ?? parseRequest(conversationByIdBodySchema, query).user;
 
 /** Dify's `/v1/conversations` routes: list (`last_id`, `limit`, `has_more`), rename, delete. */
@@ -31,7 +31,7 @@ export function conversationRoutes(callerFor: CallerFor): Router {
     '/v1/conversations/:id',
     restHandler(FAILED, async (req, res) => {
       const body = parseRequest(conversationByIdBodySchema, req.body ?? {});
-      await callerFor(req).conversations.delete({ id: String(req.params.id), user: userFrom(body, req.query) });
+      await callerFor(req).conversations.delete({ id: String(req.params.id), user: namedUser(body, req.query) });
       res.json({ result: 'success' } satisfies z.infer<typeof resultSchema>);
     }),
   );
@@ -41,7 +41,7 @@ export function conversationRoutes(callerFor: CallerFor): Router {
       const body = parseRequest(renameRequestSchema, req.body ?? {});
       const renamed = await callerFor(req).conversations.rename({
         id: String(req.params.id),
-        user: userFrom(body, req.query),
+        user: namedUser(body, req.query),
         name: body.name,
         autoGenerate: body.auto_generate,
       });

@@ -1,24 +1,26 @@
 import { z } from 'zod';
+import type { RestRequestDoc } from '../rest/parse-rest.ts';
 import {
-  conversationListQuerySchema,
+  conversationListRequest,
   conversationListSchema,
   difyConversationSchema,
   converseBlockingResponseSchema,
-  converseRequestSchema,
-  deleteConvRequestSchema,
+  converseRequest,
+  deleteConvRequest,
   deleteConvResponseSchema,
   errorBodySchema,
   fileUploadFormSchema,
   healthSchema,
   readinessSchema,
   restSchemas,
-  stopConverseRequestSchema,
+  stopConverseRequest,
   stopConverseResponseSchema,
   streamEventWireSchema,
-  uploadFilesRequestSchema,
+  uploadFilesRequest,
   uploadFilesResponseSchema,
+  userFields,
 } from '../rest/schemas.ts';
-import { clientListQuerySchema, clientListSchema } from '../rest/client-list.ts';
+import { clientListRequest, clientListSchema } from '../rest/client-list.ts';
 import {
   chatCompletionChunkSchema,
   chatCompletionRequestSchema,
@@ -67,6 +69,11 @@ export interface RouteDoc {
   summary: string;
   description?: string;
   query?: z.ZodObject;
+  /**
+   * A REST route's request, as its handler parses it (parseRest): its fields become the query
+   * parameters (GET) or the JSON body and the query parameters the body's fields may also be.
+   */
+  request?: RestRequestDoc;
   /** A JSON body; `multipart` is a multipart/form-data one. */
   body?: z.ZodType;
   multipart?: z.ZodType;
@@ -229,7 +236,7 @@ export const restRoutes: RouteDoc[] = [
     tag: 'Conversations',
     summary: 'List conversations',
     description: 'One page, most recently used first. Without API keys and without `user`: every user’s conversations.',
-    query: conversationListQuerySchema,
+    request: conversationListRequest,
     responses: {
       200: { description: 'A page of conversations', json: conversationListSchema },
       400: errorResponse('Invalid parameter (message 获取对话列表失败)'),
@@ -242,8 +249,7 @@ export const restRoutes: RouteDoc[] = [
     tag: 'Conversations',
     summary: 'Delete a conversation',
     description: 'Deletes the conversation and its messages. `conversation_id` in the JSON body or the query string.',
-    query: z.object({ conversation_id: z.string().optional(), user: z.string().optional() }),
-    body: deleteConvRequestSchema,
+    request: deleteConvRequest,
     responses: {
       200: { description: 'Deleted', json: deleteConvResponseSchema },
       400: errorResponse('conversation_id missing (message 对话删除失败)'),
@@ -258,7 +264,7 @@ export const restRoutes: RouteDoc[] = [
     summary: 'Store files by server path',
     description:
       'Reads regular files inside the server’s UPLOAD_ROOTS (symlinks resolved; `..`, devices, directories and oversized files refused). All-or-nothing per batch.',
-    body: uploadFilesRequestSchema,
+    request: uploadFilesRequest,
     responses: {
       200: { description: 'Stored (or already stored) files', json: uploadFilesResponseSchema },
       400: errorResponse('Missing or refused paths (message 请提供有效的文件路径列表)'),
@@ -273,7 +279,7 @@ export const restRoutes: RouteDoc[] = [
     summary: 'Upload a file (multipart)',
     description:
       'multipart/form-data with one `file` part. Streamed to disk while hashed and size-checked; stored content-addressed. The response has the same shape as /upload_files; `path` is the uploaded file’s name.',
-    query: z.object({ user: z.string().optional() }),
+    query: z.object(userFields),
     multipart: fileUploadFormSchema,
     responses: {
       200: { description: 'Stored file', json: uploadFilesResponseSchema },
@@ -289,7 +295,7 @@ export const restRoutes: RouteDoc[] = [
     summary: 'Ask a question (one conversation turn)',
     description:
       '`response_mode: "blocking"` answers with one JSON object when the turn ends; `"streaming"` answers with NDJSON events (`Content-Type: application/x-ndjson`) as they arrive, ending with `message_end`. A client that disconnects does not stop the turn.',
-    body: converseRequestSchema,
+    request: converseRequest,
     responses: {
       200: {
         description: 'Blocking: the answer. Streaming: one StreamEvent per line.',
@@ -309,7 +315,7 @@ export const restRoutes: RouteDoc[] = [
     tag: 'Chat',
     summary: 'Stop a running answer',
     description: 'Aborts the generation (and the upstream request); the partial text is stored with status `stopped`.',
-    body: stopConverseRequestSchema,
+    request: stopConverseRequest,
     responses: {
       200: { description: 'The message’s status after stopping', json: stopConverseResponseSchema },
       400: errorResponse('message_id missing'),
@@ -323,7 +329,7 @@ export const restRoutes: RouteDoc[] = [
     summary: 'List connected clients',
     description:
       'The clients connected right now (SDK clients, consoles, video publishers) that the caller may see: its own user’s; every user’s for an admin key or, without API keys, when no `user` is named. Live video of a client that publishes is at `/live/{id}` (page) and `ws://…/live/ws?role=watch&clientId={id}` (frames).',
-    query: clientListQuerySchema,
+    request: clientListRequest,
     responses: {
       200: { description: 'The count and the clients', json: clientListSchema },
       403: errorResponse('A user key named another user (message 获取客户端列表失败)'),
@@ -415,14 +421,15 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
   return json;
 }
 
-function parametersOf(query: z.ZodObject): Json[] {
-  return Object.entries(query.shape).map(([name, field]) => {
+function parametersOf(query: z.ZodObject, optional = false, except: readonly string[] = []): Json[] {
+  return Object.entries(query.shape).filter(([name]) => !except.includes(name)).map(([name, field]) => {
     const schema = schemaOf(field as z.ZodType, 'input');
     const { description, ...rest } = schema;
     return {
       name,
       in: 'query',
-      required: !(field as z.ZodType).safeParse(undefined).success,
+      // A body field given in the query instead is required in one of the two, not in the query.
+      required: !optional && !(field as z.ZodType).safeParse(undefined).success,
       ...(description ? { description } : {}),
       schema: rest,
     };
@@ -450,8 +457,11 @@ function operationOf(route: RouteDoc): Json {
     responses: Object.fromEntries(Object.entries(route.responses).map(([status, r]) => [status, responseOf(r)])),
   };
   const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-  const parameters = [...pathParams, ...(route.query ? parametersOf(route.query) : [])];
+  const { request } = route;
+  const requestParams = !request ? [] : request.from === 'query' ? parametersOf(request.schema) : parametersOf(request.schema, true, request.bodyOnly);
+  const parameters = [...pathParams, ...(route.query ? parametersOf(route.query) : []), ...requestParams];
   if (parameters.length > 0) op.parameters = parameters;
+  if (request?.from === 'body') op.requestBody = { required: false, content: { 'application/json': { schema: schemaOf(request.schema, 'input') } } };
   if (route.body) op.requestBody = { required: route.method !== 'delete', content: { 'application/json': { schema: schemaOf(route.body, 'input') } } };
   if (route.multipart) op.requestBody = { required: true, content: { 'multipart/form-data': { schema: schemaOf(route.multipart, 'input') } } };
   return op;

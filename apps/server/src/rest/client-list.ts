@@ -2,15 +2,16 @@ import type { ClientInfo } from '@colloquy/api';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { CallerFor } from './caller.ts';
-import { userOf } from './request-fields.ts';
+import { parseRest, restRequest } from './parse-rest.ts';
 import { restHandler } from './rest-handler.ts';
-import { restSchemas, toUnixSeconds } from './schemas.ts';
+import { restSchemas, toUnixSeconds, userFields } from './schemas.ts';
 
-const userField = z.string().min(1).max(128);
-
-export const clientListQuerySchema = z.object({
-  user: userField.optional().describe('Only this user’s clients (a user key always sees only its own)'),
-  user_id: userField.optional().describe('Alias of `user`'),
+export const clientListRequest = restRequest({
+  from: 'query',
+  schema: z.object({
+    ...userFields,
+    user: userFields.user.describe('Only this user’s clients (a user key always sees only its own)'),
+  }),
 });
 
 export const restClientSchema = z.object({
@@ -51,7 +52,8 @@ export function clientListRoute(callerFor: CallerFor): Router {
   r.get(
     '/get_client_list',
     restHandler('获取客户端列表失败', async (req, res) => {
-      const { clients } = await callerFor(req).clients.list({ user: userOf(req) });
+      const fields = parseRest(clientListRequest, req);
+      const { clients } = await callerFor(req).clients.list({ user: fields.user });
       res.json({ count: clients.length, clients: clients.map(toRestClient) } satisfies z.infer<typeof clientListSchema>);
     }),
   );

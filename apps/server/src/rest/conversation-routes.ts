@@ -1,10 +1,15 @@
 import { Router } from 'express';
 import type { z } from 'zod';
 import type { CallerFor } from './caller.ts';
-import { sendError } from '../http/error-envelope.ts';
-import { optionalString, userOf } from './request-fields.ts';
+import { parseRest } from './parse-rest.ts';
 import { restHandler } from './rest-handler.ts';
-import { toDifyConversation, type conversationListSchema, type deleteConvResponseSchema } from './schemas.ts';
+import {
+  conversationListRequest,
+  deleteConvRequest,
+  toDifyConversation,
+  type conversationListSchema,
+  type deleteConvResponseSchema,
+} from './schemas.ts';
 
 export function conversationRoutes(callerFor: CallerFor): Router {
   const r = Router();
@@ -12,14 +17,9 @@ export function conversationRoutes(callerFor: CallerFor): Router {
   r.get(
     '/get_conversation_list',
     restHandler('获取对话列表失败', async (req, res) => {
-      const limitRaw = optionalString(req, 'limit');
-      const limit = limitRaw === undefined ? 20 : Number(limitRaw);
-      const page = await callerFor(req).conversations.list({
-        user: userOf(req),
-        limit,
-        lastId: optionalString(req, 'last_id'),
-        managerId: optionalString(req, 'manager_id'),
-      });
+      const q = parseRest(conversationListRequest, req);
+      const limit = q.limit ?? 20;
+      const page = await callerFor(req).conversations.list({ user: q.user, limit, lastId: q.last_id, managerId: q.manager_id });
       res.json({
         limit,
         has_more: page.nextCursor !== null,
@@ -31,12 +31,8 @@ export function conversationRoutes(callerFor: CallerFor): Router {
   r.delete(
     '/delete_conv',
     restHandler('对话删除失败', async (req, res) => {
-      const id = optionalString(req, 'conversation_id');
-      if (id === undefined) {
-        sendError(res, 400, '对话删除失败', 'conversation_id is required');
-        return;
-      }
-      await callerFor(req).conversations.delete({ id, user: userOf(req) });
+      const q = parseRest(deleteConvRequest, req);
+      await callerFor(req).conversations.delete({ id: q.conversation_id, user: q.user });
       res.json({ message: '对话删除成功' } satisfies z.infer<typeof deleteConvResponseSchema>);
     }),
   );

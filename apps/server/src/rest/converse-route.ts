@@ -3,9 +3,9 @@ import { sendError } from '../http/error-envelope.ts';
 import type { CallerFor } from './caller.ts';
 import { StreamedAnswer } from '../http/streamed-answer.ts';
 import { ndjsonFormat } from './ndjson-format.ts';
-import { bodyOf, FieldError, optionalString, userOf } from './request-fields.ts';
+import { parseRest } from './parse-rest.ts';
 import { restHandler } from './rest-handler.ts';
-import { toBlockingResponse } from './schemas.ts';
+import { converseRequest, toBlockingResponse } from './schemas.ts';
 
 const FAILED = '对话请求出错';
 
@@ -15,41 +15,21 @@ export interface ConverseRouteOptions {
   holdStream(req: Request, res: Response, message: string): boolean;
 }
 
-/** `files` as the seed sends them (ids or upload paths) or as Dify does (`{upload_file_id}`). */
-function filesOf(req: Request): string[] | undefined {
-  const files = bodyOf(req).files;
-  if (files === undefined || files === null) return undefined;
-  if (!Array.isArray(files)) throw new FieldError('files must be an array');
-  return files.map((f, i) => {
-    if (typeof f === 'string') return f;
-    if (typeof f === 'object' && f !== null && typeof (f as { upload_file_id?: unknown }).upload_file_id === 'string') {
-      return (f as { upload_file_id: string }).upload_file_id;
-    }
-    throw new FieldError(`files[${i}] must be a file id or path string`);
-  });
-}
-
 export function converseRoute(callerFor: CallerFor, options: ConverseRouteOptions): Router {
   const r = Router();
   r.post(
     '/converse',
     restHandler(FAILED, async (req, res) => {
-      const query = bodyOf(req).query;
-      if (typeof query !== 'string' || query.trim() === '') {
-        sendError(res, 400, '请提供查询内容', 'query is required');
-        return;
-      }
-      const mode = optionalString(req, 'response_mode') ?? options.defaultResponseMode;
-      if (mode !== 'blocking' && mode !== 'streaming') {
-        throw new FieldError('response_mode must be "blocking" or "streaming"');
-      }
+      const q = parseRest(converseRequest, req);
+      const mode = q.response_mode ?? options.defaultResponseMode;
       const input = {
-        query,
-        user: userOf(req),
-        conversationId: optionalString(req, 'conversation_id'),
-        files: filesOf(req),
-        agent: optionalString(req, 'agent', 'agent_id'),
-        managerId: optionalString(req, 'manager_id'),
+        query: q.query,
+        user: q.user,
+        conversationId: q.conversation_id,
+        // As the seed sends them (ids or upload paths) or as Dify does (`{upload_file_id}`).
+        files: q.files?.map((f) => (typeof f === 'string' ? f : f.upload_file_id)),
+        agent: q.agent ?? q.agent_id,
+        managerId: q.manager_id,
       };
 
       if (mode === 'blocking') {

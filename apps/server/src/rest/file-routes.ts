@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import { sendError } from '../http/error-envelope.ts';
 import type { CallerFor } from './caller.ts';
-import { bodyOf, userOf } from './request-fields.ts';
+import { parseRest } from './parse-rest.ts';
 import { restHandler } from './rest-handler.ts';
 import { describeProcedureError } from './procedure-error.ts';
-import { toDifyFile, type UploadFilesResponse } from './schemas.ts';
+import { toDifyFile, uploadFilesRequest, type UploadFilesResponse } from './schemas.ts';
 
 const BAD_PATHS = '请提供有效的文件路径列表';
 
@@ -13,13 +13,9 @@ export function fileRoutes(callerFor: CallerFor): Router {
   r.post(
     '/upload_files',
     restHandler('文件上传失败', async (req, res) => {
-      const paths = bodyOf(req).file_paths;
-      if (!Array.isArray(paths) || paths.length === 0 || !paths.every((p) => typeof p === 'string' && p.length > 0)) {
-        sendError(res, 400, BAD_PATHS, 'file_paths must be a non-empty array of path strings');
-        return;
-      }
+      const q = parseRest(uploadFilesRequest, req);
       try {
-        const files = await callerFor(req).files.uploadPaths({ paths: paths as string[], user: userOf(req) });
+        const files = await callerFor(req).files.uploadPaths({ paths: q.file_paths, user: q.user });
         res.json({ message: '文件上传成功', response: files.map(toDifyFile) } satisfies UploadFilesResponse);
       } catch (err) {
         const { status, detail } = describeProcedureError(err, req.log);

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { sendError } from '../http/error-envelope.ts';
 import { describeProcedureError } from './procedure-error.ts';
+import { FieldError } from './request-fields.ts';
 
 /**
  * Wraps a REST handler so every failure becomes the route's `{message, error}` body with the
@@ -24,5 +25,6 @@ export function restHandler(failureMessage: string, handle: (req: Request, res: 
 export function answerFailure(failureMessage: string, req: Request, res: Response, err: unknown): void {
   const { status, detail, retryAfterSeconds, fields } = describeProcedureError(err, req.log);
   if (retryAfterSeconds !== undefined && !res.headersSent) res.setHeader('Retry-After', String(retryAfterSeconds));
-  sendError(res, status, failureMessage, detail, fields);
+  const message = err instanceof FieldError && err.envelopeMessage !== undefined ? err.envelopeMessage : failureMessage;
+  sendError(res, status, message, detail, fields);
 }

@@ -8,9 +8,11 @@ import {
   type Answer,
   type Conversation,
   type FileInfo,
+  userIdSchema,
 } from '@colloquy/api';
 import { STORE_DRIVERS } from '@colloquy/store';
 import { z } from 'zod';
+import { restRequest } from './parse-rest.ts';
 
 /**
  * The REST routes' wire shapes (the seed's and Dify's snake_case shapes), in one place. The
@@ -25,7 +27,23 @@ const named = <T extends z.ZodType>(schema: T, id: string, description?: string)
 };
 
 const unixSeconds = z.number().int().describe('Unix time in seconds');
-const userField = z.string().min(1).max(128).describe('The user to act for (without API keys this is how users are told apart)');
+
+// ---- request fields -----------------------------------------------------------------------
+// Each route's request is one schema (see RestRequest): its handler parses with it and the
+// API document is made from it.
+
+const text = (description?: string) => {
+  const s = z.string({ error: 'must be a string' });
+  return description ? s.describe(description) : s;
+};
+const requiredText = (description: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).describe(description);
+
+/** `user`, alias `user_id` (access.ts's one rule), with the api's user-id schema. */
+export const userFields = {
+  user: userIdSchema.optional().describe('The user to act for (without API keys this is how users are told apart)'),
+  user_id: userIdSchema.optional().describe('Alias of `user`'),
+};
 
 // ---- shared ---------------------------------------------------------------------------------
 
@@ -58,12 +76,14 @@ export const difyConversationSchema = named(
   'A conversation in Dify’s list shape, plus `user`, `agent_id` and `manager_id`.',
 );
 
-export const conversationListQuerySchema = z.object({
-  user: userField.optional(),
-  user_id: userField.optional().describe('Alias of `user`'),
-  limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 20)'),
-  last_id: z.string().optional().describe('Id of the last conversation of the previous page'),
-  manager_id: z.string().optional().describe('Only conversations created with this manager_id'),
+export const conversationListRequest = restRequest({
+  from: 'query',
+  schema: z.object({
+    ...userFields,
+    limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (default 20)'),
+    last_id: text('Id of the last conversation of the previous page').optional(),
+    manager_id: text('Only conversations created with this manager_id').optional(),
+  }),
 });
 
 export const conversationListSchema = named(
@@ -72,11 +92,14 @@ export const conversationListSchema = named(
   'One page of conversations, most recently used first (Dify’s page shape).',
 );
 
-export const deleteConvRequestSchema = named(
-  z.object({ conversation_id: z.string().min(1), user: userField.optional(), user_id: userField.optional() }),
-  'DeleteConversationRequest',
-  '`conversation_id` may also be given in the query string.',
-);
+export const deleteConvRequest = restRequest({
+  from: 'body',
+  schema: named(
+    z.object({ conversation_id: requiredText('The conversation to delete'), ...userFields }),
+    'DeleteConversationRequest',
+    'Each field may also be given in the query string.',
+  ),
+});
 export const deleteConvResponseSchema = named(z.object({ message: z.literal('对话删除成功') }), 'DeleteConversationResponse');
 
 export const toDifyConversation = (c: Conversation): z.infer<typeof difyConversationSchema> => ({
@@ -122,14 +145,22 @@ export const toDifyFile = (f: FileInfo): z.infer<typeof difyFileSchema> => ({
   path: f.origin,
 });
 
-export const uploadFilesRequestSchema = named(
-  z.object({
-    file_paths: z.array(z.string().min(1)).min(1).describe('Paths inside the server’s upload roots'),
-    user: userField.optional(),
-    user_id: userField.optional(),
-  }),
-  'UploadPathsRequest',
-);
+export const uploadFilesRequest = restRequest({
+  from: 'body',
+  schema: named(
+    z.object({
+      file_paths: z
+        .array(z.string({ error: 'must be a path string' }).min(1, 'must not be empty'), { error: 'must be a non-empty array of path strings' })
+        .min(1, 'must be a non-empty array of path strings')
+        .describe('Paths inside the server’s upload roots'),
+      ...userFields,
+    }),
+    'UploadPathsRequest',
+  ),
+  bodyOnly: ['file_paths'],
+  // Every 400 of this route is the contract's 请提供有效的文件路径列表.
+  messages: { file_paths: '请提供有效的文件路径列表', user: '请提供有效的文件路径列表', user_id: '请提供有效的文件路径列表' },
+});
 
 export const uploadFilesResponseSchema = named(
   z.object({ message: z.literal('文件上传成功'), response: z.array(difyFileSchema) }),
@@ -140,7 +171,7 @@ export type UploadFilesResponse = z.infer<typeof uploadFilesResponseSchema>;
 export const fileUploadFormSchema = named(
   z.object({
     file: z.file().describe('The file; its file name is stored as its name'),
-    user: userField.optional().describe('The user to store it for (also `user_id`, the `user` query parameter or X-Colloquy-User)'),
+    user: userIdSchema.optional().describe('The user to store it for (also `user_id`, the `user` query parameter or X-Colloquy-User)'),
   }),
   'FileUploadForm',
   'multipart/form-data: one `file` part, streamed to disk (never held in memory), at most MAX_FILE_BYTES.',
@@ -148,23 +179,37 @@ export const fileUploadFormSchema = named(
 
 // ---- converse -----------------------------------------------------------------------------
 
-export const converseRequestSchema = named(
-  z.object({
-    query: z.string().min(1).describe('The question'),
-    user: userField.optional(),
-    user_id: userField.optional(),
-    conversation_id: z.string().optional().describe('Continue (or create with this id) a conversation; default: the user’s current one'),
-    response_mode: z.enum(['blocking', 'streaming']).optional().describe('Default: DEFAULT_RESPONSE_MODE (blocking)'),
-    files: z
-      .array(z.union([z.string(), z.object({ upload_file_id: z.string() })]))
-      .optional()
-      .describe('File ids or upload paths (or Dify’s `{upload_file_id}`)'),
-    agent: z.string().optional().describe('Agent id (alias `agent_id`); default: the conversation’s, else DEFAULT_AGENT'),
-    agent_id: z.string().optional(),
-    manager_id: z.string().optional().describe('Opaque tag stored with a new conversation'),
-  }),
-  'ConverseRequest',
-);
+export const converseRequest = restRequest({
+  from: 'body',
+  schema: named(
+    z.object({
+      query: z
+        .string({ error: 'query is required' })
+        .refine((q) => q.trim() !== '', 'query is required')
+        .describe('The question'),
+      ...userFields,
+      conversation_id: text('Continue (or create with this id) a conversation; default: the user’s current one').optional(),
+      response_mode: z
+        .enum(['blocking', 'streaming'], { error: 'must be "blocking" or "streaming"' })
+        .optional()
+        .describe('Default: DEFAULT_RESPONSE_MODE (blocking)'),
+      files: z
+        .array(
+          z.union([z.string(), z.object({ upload_file_id: z.string() })], { error: 'must be a file id or path string' }),
+          { error: 'must be an array' },
+        )
+        .optional()
+        .describe('File ids or upload paths (or Dify’s `{upload_file_id}`)'),
+      agent: text('Agent id (alias `agent_id`); default: the conversation’s, else DEFAULT_AGENT').optional(),
+      agent_id: text('Alias of `agent`').optional(),
+      manager_id: text('Opaque tag stored with a new conversation').optional(),
+    }),
+    'ConverseRequest',
+    'Each field but `query` and `files` may also be given in the query string.',
+  ),
+  bodyOnly: ['query', 'files'],
+  messages: { query: '请提供查询内容' },
+});
 
 export const converseBlockingResponseSchema = named(
   z.object({
@@ -202,10 +247,14 @@ export const streamEventWireSchema = named(
   'One line of a streaming answer (NDJSON): Dify’s event model. `id` is usable as lastEventId to re-attach.',
 );
 
-export const stopConverseRequestSchema = named(
-  z.object({ message_id: z.string().min(1).describe('The assistant message to stop'), user: userField.optional(), user_id: userField.optional() }),
-  'StopConverseRequest',
-);
+export const stopConverseRequest = restRequest({
+  from: 'body',
+  schema: named(
+    z.object({ message_id: requiredText('The assistant message to stop'), ...userFields }),
+    'StopConverseRequest',
+    'Each field may also be given in the query string.',
+  ),
+});
 export const stopConverseResponseSchema = named(
   z.object({
     message: z.string(),
