@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { chromium, type Browser } from 'playwright-core';
-import { noteSkipped } from '@colloquy/testing';
+import { requiredInCi } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../src/live/frame.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
@@ -16,19 +16,10 @@ import { eventually } from './support/presence-helpers.ts';
 import { closed, openSocket } from './support/video-helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = process.env.CI === 'true';
-
-if (!HAVE_CHROMIUM && !IN_CI) {
-  // Listed again, with every other skip, at the end of the run.
-  noteSkipped('server: live page in Chromium', `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-}
-
-describe.runIf(!HAVE_CHROMIUM && IN_CI)('live page (Chromium required in CI)', () => {
-  it('has Chromium', () => {
-    throw new Error(`CI=true but there is no Chromium at ${CHROMIUM}: install it or set CHROMIUM_PATH`);
-  });
-});
+const HAVE_CHROMIUM = requiredInCi(
+  'server: live page in Chromium',
+  existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+);
 
 type Rgb = [number, number, number];
 const COLOURS: Record<string, Rgb> = { red: [230, 20, 20], green: [20, 200, 40], blue: [30, 40, 220] };

@@ -16,8 +16,7 @@ import {
   dropRedisPrefix,
   freshPostgresSchema,
   freshRedisPrefix,
-  noteSkipped,
-  inCi,
+  requiredInCi,
   openaiAnswer,
   OPENAI_KEY,
   OPENAI_MODEL,
@@ -125,11 +124,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const haveRedisServer = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((p) => existsSync(p));
-if (!haveRedisServer) {
-  if (inCi()) throw new Error('CI=true but there is no redis-server binary: the Redis restart test cannot be skipped in CI');
-  noteSkipped('server: Redis restarted under two instances', 'no redis-server binary to run a private Redis');
-}
+const haveRedisServer = requiredInCi(
+  'server: Redis restarted under two instances',
+  ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((p) => existsSync(p)) ? undefined : 'no redis-server binary to run a private Redis',
+);
 
 describe.runIf(haveRedisServer && serviceAvailable(postgres, 'PostgreSQL', 'server: Redis restarted under two instances'))(
   'Redis restarted under two running instances',

@@ -5,12 +5,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSqliteDriver, SQLITE_DRIVERS } from '@colloquy/store';
-import { makeServerDirs, startServerProcess, type ServerProcess, type TempServerDirs } from '@colloquy/testing';
+import { makeServerDirs, requiredInCi, startServerProcess, type ServerProcess, type TempServerDirs } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { requestJson } from './support/test-server.ts';
 
-const inCi = process.env.CI === 'true';
 
 describe('SQLITE_DRIVER configuration', () => {
   const dirs = makeServerDirs('colloquy-sqlite-config-');
@@ -35,9 +34,7 @@ for (const driver of SQLITE_DRIVERS) {
     (err: unknown) => (err instanceof Error ? err.message : String(err)),
   );
   // CI builds better-sqlite3; elsewhere a machine without a compiler has only libsql.
-  if (missing && !inCi) console.warn(`[server] quick start on ${driver} SKIPPED: ${missing}`);
-
-  describe.skipIf(missing !== undefined && !inCi)(`the quick start on ${driver}`, () => {
+  describe.runIf(requiredInCi(`server: the quick start on ${driver}`, missing))(`the quick start on ${driver}`, () => {
     let dirs: TempServerDirs;
     let server: ServerProcess;
     beforeAll(async () => {

@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { requiredInCi } from '@colloquy/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser } from '../scripts/browser-bundle.mjs';
@@ -17,22 +18,12 @@ import { createClient } from '../src/index.ts';
 import { startSdkFixture, type SdkFixture } from './support/fixture.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = process.env.CI === 'true';
+const HAVE_CHROMIUM = requiredInCi(
+  'sdk: browser bundle in Chromium',
+  existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+);
 const KEY = 'sdk-browser-key-000001';
 
-if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(
-    `\n${'!'.repeat(78)}\n!! browser.test.ts SKIPPED: no Chromium at ${CHROMIUM}.\n` +
-      `!! Install it (apt-get install chromium) or set CHROMIUM_PATH; in CI (CI=true) this is a failure.\n${'!'.repeat(78)}\n`,
-  );
-}
-
-describe.runIf(!HAVE_CHROMIUM && IN_CI)('SDK in a browser (Chromium required in CI)', () => {
-  it('has Chromium', () => {
-    throw new Error(`CI=true but there is no Chromium at ${CHROMIUM}: install it or set CHROMIUM_PATH`);
-  });
-});
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>Colloquy SDK in a browser</title></head>

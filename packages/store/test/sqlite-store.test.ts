@@ -2,6 +2,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { requiredInCi } from '@colloquy/testing';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { loadSqliteDriver, openSqliteStore, openStore, SQLITE_DRIVERS, type SqliteDriverName } from '../src/index.ts';
 import { sqliteColumnTypes } from '../src/migrations.ts';
@@ -13,7 +14,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const freshFile = () => join(dir, `db-${n++}.sqlite`);
 
-const inCi = process.env.CI === 'true';
 
 /** Whether a driver's native binding loads here (better-sqlite3 may have failed to build). */
 async function loads(driver: SqliteDriverName): Promise<string | undefined> {
@@ -26,19 +26,8 @@ async function loads(driver: SqliteDriverName): Promise<string | undefined> {
 }
 
 for (const driver of SQLITE_DRIVERS) {
-  const missing = await loads(driver);
-  if (missing && inCi) {
-    // CI builds better-sqlite3 (and libsql always installs): a driver missing there is a failure.
-    describe(`SQLite store on ${driver}`, () => {
-      it('has its driver in CI', () => {
-        throw new Error(missing);
-      });
-    });
-    continue;
-  }
-  if (missing) console.warn(`[store] SQLite contract tests on ${driver} SKIPPED: ${missing}`);
-
-  describe.skipIf(missing !== undefined)(`SQLite store on ${driver}`, () => {
+  // CI builds better-sqlite3 (and libsql always installs): a driver missing there is a failure.
+  describe.runIf(requiredInCi(`store: SQLite contract on ${driver}`, await loads(driver)))(`SQLite store on ${driver}`, () => {
     runStoreContract(`sqlite file (${driver})`, () => openSqliteStore({ filename: freshFile(), driver }));
 
     runMigrationContract(`sqlite (${driver})`, async () => {

@@ -20,6 +20,7 @@ export {
   freshRedisPrefix,
   inCi,
   noteSkipped,
+  requiredInCi,
   postgresUrlWithSchema,
   serviceAvailable,
   testServices,

@@ -33,15 +33,22 @@ export function testServices(): Promise<TestServices> {
 export const inCi = (): boolean => process.env.CI === 'true';
 
 /**
- * Whether a suite needing `service` can run. Missing under CI=true: throws (the suite fails).
- * Missing elsewhere: notes the skip (printed at the end of the run) and returns false.
+ * The project's one skip convention, for a suite that needs something a machine may lack (a
+ * service, Chromium, a binary, a native driver): whether it can run. `missing` says what is
+ * missing (undefined: nothing). Missing under CI=true: throws, so the suite fails (CI runs every
+ * test). Missing elsewhere: notes the skip (printed at the end of the run) and returns false.
  */
-export function serviceAvailable(url: string | undefined, service: 'PostgreSQL' | 'Redis', suite: string): url is string {
-  if (url) return true;
-  const variable = service === 'PostgreSQL' ? 'TEST_DATABASE_URL' : 'TEST_REDIS_URL';
-  if (inCi()) throw new Error(`${suite}: CI=true but no ${service} (set ${variable}): these tests cannot be skipped in CI`);
-  noteSkipped(suite, `no ${service}: ${variable} is unset and nothing answers at the default address`);
+export function requiredInCi(suite: string, missing: string | undefined): boolean {
+  if (missing === undefined) return true;
+  if (inCi()) throw new Error(`${suite}: CI=true but ${missing}: these tests cannot be skipped in CI`);
+  noteSkipped(suite, missing);
   return false;
+}
+
+/** requiredInCi for a suite needing PostgreSQL or Redis at `url`. */
+export function serviceAvailable(url: string | undefined, service: 'PostgreSQL' | 'Redis', suite: string): url is string {
+  const variable = service === 'PostgreSQL' ? 'TEST_DATABASE_URL' : 'TEST_REDIS_URL';
+  return requiredInCi(suite, url ? undefined : `no ${service}: ${variable} is unset and nothing answers at the default address`);
 }
 
 /** Records a skipped suite for the end-of-run summary (and warns at once). */
