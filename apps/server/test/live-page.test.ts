@@ -8,11 +8,10 @@
 import { existsSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { chromium, type Browser } from 'playwright-core';
-import { requiredInCi } from '@colloquy/testing';
+import { requiredInCi, waitFor } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../src/live/frame.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
-import { eventually } from './support/presence-helpers.ts';
 import { closed, openSocket } from './support/video-helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -163,12 +162,12 @@ describe.runIf(HAVE_CHROMIUM)('live page in Chromium', () => {
       await page.goto(`${server.url}/`);
       await page.getByLabel(/User name/).fill('watcher');
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await eventually(async () => (await listWeb()).length === 1, 10_000);
+      await waitFor(async () => (await listWeb()).length === 1, 10_000);
       expect((await listWeb())[0]).toMatchObject({ kind: 'web', user_agent: expect.stringMatching(/Chrome/) });
     } finally {
       await page.close();
     }
-    await eventually(async () => (await listWeb()).length === 0, 5000);
+    await waitFor(async () => (await listWeb()).length === 0, 5000);
   }, 30_000);
 
   it('serves the page only for well-formed client ids', async () => {

@@ -31,7 +31,6 @@ import {
 } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ids, openNdjson, reattach, textOf } from './support/multi-instance.ts';
-import { eventually } from './support/presence-helpers.ts';
 import { createTestClient } from './support/trpc-client.ts';
 import { requestJson } from './support/test-server.ts';
 
@@ -101,7 +100,7 @@ async function startPrivateRedis(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
   });
-  await eventually(async () => (await tcpAnswers(port)) || undefined, 10_000, 50);
+  await waitFor(async () => (await tcpAnswers(port)) || undefined, 10_000, 50);
   return child;
 }
 
@@ -174,7 +173,7 @@ describe.runIf(haveRedisServer && serviceAvailable(postgres, 'PostgreSQL', 'serv
       await new Promise((resolve) => redisServer!.once('exit', resolve));
 
       for (const s of [a, b]) {
-        const ready = await eventually(async () => {
+        const ready = await waitFor(async () => {
           const res = await requestJson(`${s.url}/readyz`);
           return res.status === 503 ? res : undefined;
         }, 5000);
@@ -197,7 +196,7 @@ describe.runIf(haveRedisServer && serviceAvailable(postgres, 'PostgreSQL', 'serv
       // Redis comes back (empty): both recover by themselves.
       redisServer = await startPrivateRedis(port);
       for (const s of [a, b]) {
-        await eventually(async () => (await requestJson(`${s.url}/readyz`)).status === 200, 15_000, 100);
+        await waitFor(async () => (await requestJson(`${s.url}/readyz`)).status === 200, 15_000, 100);
       }
       // The finished stream was written again from A's memory: re-attachable on B, exactly once.
       const again = await reattach(b.url, {}, messageId, '10');

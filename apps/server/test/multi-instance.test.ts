@@ -29,7 +29,7 @@ import {
 } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ids, openNdjson, reattach, textOf } from './support/multi-instance.ts';
-import { connectPresence, eventually } from './support/presence-helpers.ts';
+import { connectPresence } from './support/presence-helpers.ts';
 import { createTestClient } from './support/trpc-client.ts';
 import { closed, frameOf, openSocket, publishAt, wsUrl } from './support/video-helpers.ts';
 import { requestJson } from './support/test-server.ts';
@@ -190,7 +190,7 @@ describe.runIf(runs)('two instances on one PostgreSQL and one Redis', () => {
     } finally {
       presence.close();
     }
-    await eventually(async () => (await onB.clients.list.query()).count === 0, 5000, 100);
+    await waitFor(async () => (await onB.clients.list.query()).count === 0, 5000, 100);
     await waitFor(() => watched.includes('left:laptop-1'), 5000);
     watch.unsubscribe();
   });
@@ -306,8 +306,8 @@ describe.runIf(runs)('two instances on one PostgreSQL and one Redis', () => {
     // Noticed by B's lease check (the same machine: A's process is gone), well within the lease.
     expect(Date.now() - killedAt).toBeLessThan(LEASE_MS + 2000);
 
-    await eventually(async () => (await carlOnB.clients.list.query()).count === 0, PRESENCE_TIMEOUT_MS + 2000, 250);
-    await eventually(async () => {
+    await waitFor(async () => (await carlOnB.clients.list.query()).count === 0, PRESENCE_TIMEOUT_MS + 2000, 250);
+    await waitFor(async () => {
       const res = await requestJson(`${b.url}/converse`, { body: { query: 'hello again', response_mode: 'blocking' }, headers: auth(KEYS.carl) });
       return res.status === 200;
     }, LEASE_MS * 2 + 2000, 500);

@@ -5,10 +5,10 @@
  * sign of life. Users see only their own clients; admins (and open mode without a user) see all.
  */
 import type { ClientEvent, ClientInfo } from '@colloquy/api';
-import { startTcpProxy } from '@colloquy/testing';
+import { startTcpProxy, waitFor } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectErrorBody, type Json } from './support/http-helpers.ts';
-import { connectPresence, eventually, startFreezableProxy, type PresenceHandle } from './support/presence-helpers.ts';
+import { connectPresence, startFreezableProxy, type PresenceHandle } from './support/presence-helpers.ts';
 import { requestJson, startTestServer, type TestServer } from './support/test-server.ts';
 import { createTestClient } from './support/trpc-client.ts';
 
@@ -30,7 +30,7 @@ describe('presence without API keys', () => {
   it('lists a client with its details while connected, with changes and leaves on clients.watch', async () => {
     const events: ClientEvent[] = [];
     const watch = clientAs().clients.watch.subscribe(undefined, { onData: (e) => events.push(e) });
-    await eventually(async () => events.length > 0);
+    await waitFor(async () => events.length > 0);
     expect(events[0]).toEqual({ type: 'snapshot', clients: [] });
 
     const before = Date.now();
@@ -74,13 +74,13 @@ describe('presence without API keys', () => {
       { messageId: started.messageId },
       { onData: (e) => void (e.data.event === 'message_end' && (ended = true)) },
     );
-    await eventually(async () => (await listAs('alice'))[0]?.openStreams === 1);
-    await eventually(async () => ended, 20_000);
+    await waitFor(async () => (await listAs('alice'))[0]?.openStreams === 1);
+    await waitFor(async () => ended, 20_000);
     stream.unsubscribe();
-    await eventually(async () => (await listAs('alice'))[0]?.openStreams === 0);
+    await waitFor(async () => (await listAs('alice'))[0]?.openStreams === 0);
 
     device.close();
-    await eventually(async () => (await listAs()).length === 0, 2000);
+    await waitFor(async () => (await listAs()).length === 0, 2000);
     watch.unsubscribe();
 
     const forCam = events.filter((e) => e.type !== 'snapshot' && e.client.id === 'cam-1');
@@ -96,7 +96,7 @@ describe('presence without API keys', () => {
     const cut = Date.now();
     // Cut every connection and stop listening, so the client cannot come back.
     await proxy.close();
-    await eventually(async () => (await listAs('carol')).length === 0, TIMEOUT_MS);
+    await waitFor(async () => (await listAs('carol')).length === 0, TIMEOUT_MS);
     expect(Date.now() - cut).toBeLessThan(TIMEOUT_MS);
     presence.close();
   });
@@ -112,19 +112,19 @@ describe('presence without API keys', () => {
 
     const events: ClientEvent[] = [];
     const watch = clientAs('dave').clients.watch.subscribe(undefined, { onData: (e) => events.push(e) });
-    await eventually(async () => events.length > 0);
+    await waitFor(async () => events.length > 0);
     // The network goes quiet: no FIN, no RST, no more heartbeats.
     proxy.freeze();
     const frozenAt = Date.now();
     const lastSeen = Date.parse((await listAs('dave'))[0]!.lastSeen);
-    await eventually(async () => (await listAs('dave')).length === 0, TIMEOUT_MS * 2);
+    await waitFor(async () => (await listAs('dave')).length === 0, TIMEOUT_MS * 2);
     const goneAfter = Date.now() - lastSeen;
     // The registry removes it at most TIMEOUT_MS after its last heartbeat; the slack covers this
     // test's polling and a busy machine's late timers.
     expect(goneAfter).toBeLessThanOrEqual(TIMEOUT_MS * 1.5);
     expect(Date.now() - frozenAt).toBeGreaterThan(TIMEOUT_MS * 0.5);
     console.info(`[presence] silent client gone ${goneAfter} ms after its last heartbeat (PRESENCE_TIMEOUT_MS ${TIMEOUT_MS})`);
-    await eventually(async () => events.some((e) => e.type === 'left'));
+    await waitFor(async () => events.some((e) => e.type === 'left'));
     expect(events.find((e) => e.type === 'left')).toMatchObject({ reason: 'timeout', client: { id: presence.clientId } });
 
     watch.unsubscribe();
@@ -237,10 +237,10 @@ describe('presence at scale', () => {
 
     // The first 40 go away (u0 and u2 lose 10 each, u1 and u3 lose 10 each).
     for (const h of handles.slice(0, 40)) h.close();
-    await eventually(async () => (await clientOf().clients.list.query()).count === 60, 3000);
+    await waitFor(async () => (await clientOf().clients.list.query()).count === 60, 3000);
     for (const u of users) expect((await clientOf(u).clients.list.query()).count).toBe(15);
     for (const h of handles.slice(40)) h.close();
-    await eventually(async () => (await clientOf().clients.list.query()).count === 0, 3000);
+    await waitFor(async () => (await clientOf().clients.list.query()).count === 0, 3000);
     console.info(`[presence] 100 presence connections registered in ${connectMs} ms`);
   });
 
@@ -300,10 +300,10 @@ describe('presence with API keys', () => {
       expectErrorBody(await restList(undefined), 401);
 
       // No key, no presence.
-      await expect(connectPresence(createTestClient(server.url))).rejects.toBeDefined();
+      await expect(connectPresence(createTestClient(server.url))).rejects.toMatchObject({ name: 'TRPCClientError', cause: { code: 401 } });
       const watchEvents: ClientEvent[] = [];
       const watch = withKey(KEYS.bob).clients.watch.subscribe(undefined, { onData: (e) => watchEvents.push(e) });
-      await eventually(async () => watchEvents.length > 0);
+      await waitFor(async () => watchEvents.length > 0);
       const carolish = await connectPresence(withKey(KEYS.alice), { name: 'a2' });
       carolish.close();
       await new Promise((r) => setTimeout(r, 200));

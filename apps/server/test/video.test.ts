@@ -5,10 +5,9 @@
  * frames, non-frames and unauthenticated sockets.
  */
 import { randomBytes } from 'node:crypto';
-import { makeServerDirs, startServerProcess, type ServerProcess, type TempServerDirs } from '@colloquy/testing';
+import { makeServerDirs, startServerProcess, type ServerProcess, type TempServerDirs, waitFor } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { eventually } from './support/presence-helpers.ts';
 import { requestJson, startTestServer, type TestServer } from './support/test-server.ts';
 import { createTestClient } from './support/trpc-client.ts';
 import {
@@ -71,7 +70,7 @@ describe('live video without API keys', () => {
     const sent = await publishAt(pub.ws, 30, 150, (i) => frameOf(i, 4096));
     expect(sent).toBe(150);
     const accepted = () => server.video.stats().framesIn - before.framesIn;
-    await eventually(async () => records.every((r) => r.frames.length === 150), 3000).catch(() => undefined);
+    await waitFor(async () => records.every((r) => r.frames.length === 150), 3000).catch(() => undefined);
 
     const stats = server.video.stats();
     // A publisher keeping to 30 fps loses nothing to the rate limit (its burst absorbs timer jitter).
@@ -91,20 +90,20 @@ describe('live video without API keys', () => {
     pub.ws.close(1000);
     for (const end of await Promise.all(ends)) expect(end.code).toBe(4410);
     for (const r of records) expect(r.texts).toContainEqual({ type: 'ended' });
-    await eventually(async () => (await clientsOf('alice')).length === 0);
+    await waitFor(async () => (await clientsOf('alice')).length === 0);
   });
 
   it('gives a late viewer the latest frame at once, and keeps viewers of a client that is not publishing yet', async () => {
     const pub = await publisher({ clientId: 'cam-late' });
     for (let i = 0; i < 5; i++) pub.ws.send(frameOf(100 + i, 512));
-    await eventually(async () => server.video.stats().framesIn > 0 && (await clientsOf()).some((c) => c.id === 'cam-late' && c.publishing));
+    await waitFor(async () => server.video.stats().framesIn > 0 && (await clientsOf()).some((c) => c.id === 'cam-late' && c.publishing));
     await new Promise((r) => setTimeout(r, 100));
     const late = await viewer('cam-late');
     const record = late;
-    await eventually(async () => record.frames.length === 1, 1000);
+    await waitFor(async () => record.frames.length === 1, 1000);
     expect(record.frames[0]!.index).toBe(104);
     pub.ws.send(frameOf(105, 512));
-    await eventually(async () => record.frames.length === 2, 1000);
+    await waitFor(async () => record.frames.length === 2, 1000);
     expect(record.frames.map((f) => f.index)).toEqual([104, 105]);
     pub.ws.close();
     await closed(late.ws);
@@ -113,16 +112,16 @@ describe('live video without API keys', () => {
     const presence = createTestClient(server.url, { 'x-colloquy-user': 'waiter' });
     const messages: Json[] = [];
     const sub = presence.clients.connect.subscribe({ clientId: 'cam-wait' }, { onData: (m) => messages.push(m) });
-    await eventually(async () => messages.length > 0);
+    await waitFor(async () => messages.length > 0);
     const waiting = await viewer('cam-wait');
     expect(waiting.first).toEqual({ type: 'hello', clientId: 'cam-wait', publishing: false });
     const waited = waiting;
     const pub2 = await publisher({ clientId: 'cam-wait', user: 'waiter' });
     pub2.ws.send(frameOf(7, 256));
-    await eventually(async () => waited.frames.length === 1, 1000);
+    await waitFor(async () => waited.frames.length === 1, 1000);
     expect(waited.texts).toEqual([waiting.first, { type: 'publishing' }]);
     pub2.ws.close();
-    await eventually(async () => waited.texts.some((t) => t.type === 'ended'));
+    await waitFor(async () => waited.texts.some((t) => t.type === 'ended'));
     // Still connected through presence: the viewer stays.
     expect(waiting.ws.readyState).toBe(waiting.ws.OPEN);
     sub.unsubscribe();
@@ -135,7 +134,7 @@ describe('live video without API keys', () => {
     const record = v;
     const before = server.video.stats();
     for (let i = 0; i < 60; i++) pub.ws.send(frameOf(i, 256));
-    await eventually(async () => {
+    await waitFor(async () => {
       const now = server.video.stats();
       return now.framesIn - before.framesIn + now.framesDropped.rate - before.framesDropped.rate === 60;
     });
@@ -144,7 +143,7 @@ describe('live video without API keys', () => {
     expect(accepted).toBeLessThanOrEqual(10);
     expect(after.framesDropped.rate - before.framesDropped.rate).toBe(60 - accepted);
     // A burst arrives in one go: the viewer gets the first and the latest accepted frame, in order.
-    await eventually(async () => record.frames.at(-1)?.seq === accepted);
+    await waitFor(async () => record.frames.at(-1)?.seq === accepted);
     expectInOrderWithoutDuplicates(record.frames);
     pub.ws.close();
     await closed(v.ws);
@@ -157,12 +156,12 @@ describe('live video without API keys', () => {
     expect((await closed(big.ws)).code).toBe(1009);
     expect(server.video.stats().framesRefused.oversized - before.framesRefused.oversized).toBe(1);
     expect(server.video.stats().framesIn).toBe(before.framesIn);
-    await eventually(async () => !(await clientsOf()).some((c) => c.id === 'cam-big'));
+    await waitFor(async () => !(await clientsOf()).some((c) => c.id === 'cam-big'));
 
     // A frame just under the limit passes.
     const ok = await publisher({ clientId: 'cam-big' });
     ok.ws.send(frameOf(2, 256 * 1024));
-    await eventually(async () => server.video.stats().framesIn === before.framesIn + 1);
+    await waitFor(async () => server.video.stats().framesIn === before.framesIn + 1);
     ok.ws.close();
 
     const bad = await publisher({ clientId: 'cam-bad' });
@@ -177,7 +176,7 @@ describe('live video without API keys', () => {
     const textEnd = await closed(chatty.ws);
     expect(textEnd).toEqual({ code: 1007, reason: 'a publisher sends binary frames only' });
     expect(server.video.stats().framesRefused.invalid - before.framesRefused.invalid).toBe(2);
-    await eventually(async () => !(await clientsOf()).some((c) => c.id === 'cam-text'));
+    await waitFor(async () => !(await clientsOf()).some((c) => c.id === 'cam-text'));
   });
 
   it('answers bad upgrade requests with JSON errors', async () => {
@@ -192,7 +191,7 @@ describe('live video without API keys', () => {
     const pub = await publisher({ clientId: 'cam-metrics' });
     const v = await viewer('cam-metrics');
     pub.ws.send(frameOf(1, 128));
-    await eventually(async () => server.video.stats().publishers === 1 && server.video.stats().viewers === 1);
+    await waitFor(async () => server.video.stats().publishers === 1 && server.video.stats().viewers === 1);
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(metricValue(text, 'colloquy_video_publishers')).toBe(1);
     expect(metricValue(text, 'colloquy_video_viewers')).toBe(1);
@@ -299,7 +298,7 @@ describe('live-video upgrades count against the rate limit and the stream cap (i
     const ended = closed(v1.ws);
     v1.ws.close();
     await ended;
-    const v2 = await eventually(async () => openSocket(wsUrl(capped.url, { role: 'watch', clientId: 'cap-cam', user: 'u' })).catch(() => undefined));
+    const v2 = await waitFor(async () => openSocket(wsUrl(capped.url, { role: 'watch', clientId: 'cap-cam', user: 'u' })).catch(() => undefined));
     const ends = [closed(v2.ws), closed(pub.ws)];
     pub.ws.close();
     v2.ws.close();
@@ -336,13 +335,19 @@ describe('a slow viewer (server in its own process)', () => {
 
     const baseline = await rss();
     let peak = baseline;
-    const sampler = setInterval(() => {
-      void rss().then((v) => (peak = Math.max(peak, v)));
-    }, 100);
+    // One sample at a time: on a loaded machine, overlapping /metrics requests would pile up and
+    // be the very memory growth measured.
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, await rss());
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
     const sent = await publishAt(pub.ws, 30, FRAMES, (i) => frameOf(i, FRAME, noise));
-    await eventually(async () => fastRecord.frames.length >= FRAMES * 0.9, 5000);
-    await new Promise((r) => setTimeout(r, 300));
-    clearInterval(sampler);
+    await waitFor(async () => fastRecord.frames.length >= FRAMES * 0.9, 5000);
+    sampling = false;
+    await sampler;
     peak = Math.max(peak, await rss());
 
     const text = await metrics();
@@ -354,10 +359,10 @@ describe('a slow viewer (server in its own process)', () => {
     // The slow viewer resumes: it gets what was already on its way (kernel buffers, the frame
     // being written, one pending), then live frames again — never the backlog.
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
-    await new Promise((r) => setTimeout(r, 500));
-    const slowAfterResume = slowRecord.frames.length;
     pub.ws.send(frameOf(FRAMES, 1024, noise));
-    await eventually(async () => slowRecord.frames.at(-1)?.index === FRAMES, 3000);
+    await waitFor(async () => slowRecord.frames.at(-1)?.index === FRAMES, 3000);
+    // Everything before the live frame sent after the resume: what was already on its way.
+    const slowAfterResume = slowRecord.frames.filter((f) => f.index < FRAMES).length;
 
     const growthMb = (peak - baseline) / 2 ** 20;
     console.info(

@@ -1,4 +1,5 @@
 import { createLocalStopSignals, createMemorySlotLimiter, createMemoryStreamLog, type StopSignals } from '@colloquy/store';
+import { waitFor } from '@colloquy/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors/app-error.ts';
 import type { StreamEvent } from '../src/schemas/stream-event.ts';
@@ -57,9 +58,11 @@ describe('a turn (set-up, running turn, final save)', () => {
     const { turns, store } = await fixture([agent], { instanceId: 'inst-1' });
     const started = await turns.start({ actor: actor('alice'), query: '  What is   one two three?  ' });
     const stream = turns.events(actor('alice'), started.messageId, 0);
-    // Flushed while streaming (every 50 ms here): the partial text is in the store.
-    await new Promise((r) => setTimeout(r, 250));
-    const partial = await store.messages.get(started.messageId);
+    // Flushed while streaming (every 50 ms here): the partial text reaches the store.
+    const partial = await waitFor(async () => {
+      const m = await store.messages.get(started.messageId);
+      return m?.content === 'One, two, ' && m;
+    });
     expect(partial).toMatchObject({ status: 'streaming', content: 'One, two, ' });
     expect(await store.messages.ownerOf(started.messageId)).toBe('inst-1');
     agent.release();
@@ -120,7 +123,7 @@ describe('a turn (set-up, running turn, final save)', () => {
     const { turns } = await fixture([agent]);
     const started = await turns.start({ actor: actor('alice'), query: 'q' });
     const stream = collect(await turns.events(actor('alice'), started.messageId, 0));
-    await new Promise((r) => setTimeout(r, 30));
+    await waitFor(() => agent.holding);
     await expect(turns.stop(actor('bob'), started.messageId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await turns.stop(actor('alice'), started.messageId)).toMatchObject({ status: 'stopped', content: 'Half' });
     expect(agent.turns[0]!.signal.aborted).toBe(true);
@@ -164,8 +167,11 @@ describe('re-attach', () => {
     const userMessage = (await store.messages.listAll('alice', started.conversationId))[0]!;
     await expect(turns.events(actor('alice'), userMessage.id, 0)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
 
-    await new Promise((r) => setTimeout(r, 150));
-    const snapshot = await collect(await turns.events(actor('alice'), started.messageId, 2));
+    // Once the live stream has expired (retention 100 ms), one stored event stands for it all.
+    const snapshot = await waitFor(async () => {
+      const events = await collect(await turns.events(actor('alice'), started.messageId, 2));
+      return events.length === 1 && events;
+    });
     expect(snapshot).toEqual([expect.objectContaining({ event: 'message_end', id: '5', status: 'complete', answer: 'abcd' })]);
     expect(await collect(await turns.events(actor('alice'), started.messageId, 5))).toEqual([]);
   });
@@ -192,7 +198,7 @@ describe('stop across instances', () => {
     const a = await fixture([agentA], { instanceId: 'A', stops: connect('A') });
     const b = await fixture([agentB], { instanceId: 'B', store: a.store, stops: connect('B') });
     const started = await a.turns.start({ actor: actor('alice'), query: 'q' });
-    await new Promise((r) => setTimeout(r, 30));
+    await waitFor(() => agentA.holding);
     expect(await b.turns.stop(actor('alice'), started.messageId)).toMatchObject({ status: 'stopped', content: 'Half' });
     expect(agentA.turns[0]!.signal.aborted).toBe(true);
 

@@ -2,6 +2,7 @@
  * The SDK's presence connection, client list and watch, and live video (issue 6), against a
  * real server process behind a TCP proxy.
  */
+import { waitFor } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BadRequestError,
@@ -17,16 +18,6 @@ import {
 import { startSdkFixture, type SdkFixture } from './support/fixture.ts';
 
 const TIMEOUT_MS = 1000;
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`condition not met in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A stand-in JPEG: SOI, the frame's index, EOI (the server checks only the markers). */
 const fakeJpeg = (i: number, size = 256) => {
@@ -90,7 +81,7 @@ describe('presence', () => {
     expect(later.map((c) => [c.id, c.connectedAt])).toEqual([[device.clientId, listed!.connectedAt]]);
 
     await device.close();
-    await eventually(async () => (await observer.clients.list()).count === 0, 1000);
+    await waitFor(async () => (await observer.clients.list()).count === 0, 1000);
     // A client without presence is never listed, and says so.
     await expect(observer.clients.ready()).rejects.toBeInstanceOf(ColloquyError);
   });
@@ -105,10 +96,10 @@ describe('presence', () => {
     void (async () => {
       for await (const e of watch) events.push(e);
     })();
-    await eventually(async () => events.length > 0);
+    await waitFor(async () => events.length > 0);
     fx.proxy.cutAll();
     // Gone (the socket died) and back (the SDK reconnected), under the same id.
-    await eventually(async () => events.some((e) => e.type === 'joined'), 5000);
+    await waitFor(async () => events.some((e) => e.type === 'joined'), 5000);
     expect(events.slice(1).map((e) => [e.type, e.type === 'snapshot' ? null : e.client.id])).toEqual([
       ['left', c.clientId],
       ['joined', c.clientId],
@@ -128,7 +119,7 @@ describe('presence', () => {
     await iterator.next();
     expect((await observer.clients.list()).clients[0]?.openStreams).toBe(1);
     await stream.final();
-    await eventually(async () => (await observer.clients.list()).clients[0]?.openStreams === 0);
+    await waitFor(async () => (await observer.clients.list()).clients[0]?.openStreams === 0);
     await c.close();
   });
 
@@ -139,7 +130,7 @@ describe('presence', () => {
     const reading = (async () => {
       for await (const e of watch) events.push(e);
     })();
-    await eventually(async () => events.length > 0);
+    await waitFor(async () => events.length > 0);
     expect(events[0]).toEqual({ type: 'snapshot', clients: [] });
     const c = client({ user: 'dora', name: 'watched' });
     await c.clients.ready();
@@ -147,7 +138,7 @@ describe('presence', () => {
     const other = client({ user: 'not-dora', presence: true });
     await other.clients.ready();
     await c.close();
-    await eventually(async () => events.some((e) => e.type === 'left'));
+    await waitFor(async () => events.some((e) => e.type === 'left'));
     watch.close();
     await reading;
     expect(events.slice(1).map((e) => [e.type, e.type === 'snapshot' ? null : e.client.id])).toEqual([
@@ -175,7 +166,7 @@ describe('video', () => {
     })();
 
     const publishing = cam.video.publish(framesAt(30, 60));
-    await eventually(async () => (await viewerClient.clients.list()).clients[0]?.publishing === true, 3000);
+    await waitFor(async () => (await viewerClient.clients.list()).clients[0]?.publishing === true, 3000);
     const result = await publishing;
     expect(result).toEqual({ clientId: cam.clientId, sent: 60, skipped: 0 });
     await reading;
@@ -183,7 +174,7 @@ describe('video', () => {
     expect(received.map(indexOf)).toEqual(Array.from({ length: 60 }, (_, i) => i));
     expect(received.map((f) => f.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     expect(received.every((f) => f.format === 'jpeg' && f.timestamp <= f.receivedAt)).toBe(true);
-    await eventually(async () => (await viewerClient.clients.list()).clients[0]?.publishing === false);
+    await waitFor(async () => (await viewerClient.clients.list()).clients[0]?.publishing === false);
   });
 
   it('reports refusals as typed errors', async () => {

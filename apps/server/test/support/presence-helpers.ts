@@ -56,16 +56,6 @@ export async function connectPresence(
   return handle;
 }
 
-/** Polls an async check until it returns something other than undefined/false. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 5000, stepMs = 20): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`eventually: condition not met in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, stepMs));
-  }
-}
 
 export interface FreezableProxy {
   url: string;

@@ -20,6 +20,11 @@ export class ScriptedAgent implements Agent {
     this.info = { id, type: 'local' as const, description: 'scripted test agent' };
   }
 
+  /** Whether the answer is waiting at a `hold` step. */
+  get holding(): boolean {
+    return this.#release !== undefined;
+  }
+
   /** Lets a `hold` step go on. */
   release(): void {
     this.#release?.();

@@ -1,12 +1,20 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
-/** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | false, timeoutMs = 2000): Promise<T> {
+/**
+ * The one wait of the test suites: polls `check` (sync or async) until it returns a value other
+ * than undefined or false, and resolves with it; fails after `timeoutMs`. Tests wait for the
+ * condition they mean instead of sleeping and then checking.
+ */
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5000,
+  stepMs = 10,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error('waitFor: condition not met in time');
-    await delay(5);
+    if (Date.now() > end) throw new Error(`waitFor: condition not met in ${timeoutMs} ms`);
+    await delay(stepMs);
   }
 }
