@@ -1,7 +1,8 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { SQLITE_DRIVER_CHOICES, type SqliteDriverChoice } from '@colloquy/store';
+import type { ApiConfig } from '@colloquy/api';
+import { SQLITE_DRIVER_CHOICES } from '@colloquy/store';
 import { z } from 'zod';
 import { readConfigFile, resolveAgents, type AgentConfig, type ConfigFile, type UpstreamDefaults } from './agents-config.ts';
 import { ApiKeyConfigError, mergeApiKeys, parseApiKeys, type ApiKeyEntry } from './security/api-keys.ts';
@@ -95,24 +96,51 @@ const envSchema = z.object({
   MAX_VIDEO_VIEWERS: int(1, 100_000).default(100),
 });
 
-export interface ServerConfig {
-  port: number;
-  host: string;
-  dataDir: string;
+/** `MAX_FILE_BYTES` → `maxFileBytes`: a variable's setting name. */
+type SettingName<V extends string> = V extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<SettingName<Tail>>}` : Lowercase<V>;
+
+const settingName = (variable: string): string => variable.toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+type Env = z.output<typeof envSchema>;
+
+/** Every parsed variable under its setting name, as the schema made it. */
+type EnvSettings = { [V in keyof Env & string as SettingName<V>]: Env[V] };
+
+/**
+ * Variables that are not settings as they are: read into the settings below (agents, upstream
+ * defaults, keys, origins, hosts, proxies, upload roots and memory, the database's default file).
+ */
+type ReadFurther =
+  | 'colloquyConfig'
+  | 'difyBaseUrl'
+  | 'difyApiKey'
+  | 'openaiBaseUrl'
+  | 'openaiApiKey'
+  | 'openaiModel'
+  | 'upstreamFirstByteTimeoutMs'
+  | 'upstreamIdleTimeoutMs'
+  | 'upstreamPingIntervalMs'
+  | 'upstreamMaxRetries'
+  | 'apiKeys'
+  | 'corsOrigins'
+  | 'allowedHosts'
+  | 'trustProxy'
+  | 'uploadRoots'
+  | 'uploadMemoryPerRequest'
+  | 'uploadMemoryTotal'
+  | 'databaseUrl'
+  | 'defaultAgent';
+
+/**
+ * The server's settings: every variable of the schema above under its setting name (see the
+ * README's configuration table for each), and what the rest are read into.
+ */
+export type ServerConfig = Omit<EnvSettings, ReadFurther> & {
+  /** DATABASE_URL, else the SQLite file in DATA_DIR. */
   databaseUrl: string;
-  /** Library for a SQLite database: `auto` takes better-sqlite3 when its native binding loads, else libsql. */
-  sqliteDriver: SqliteDriverChoice;
-  /** Shared live state (stream log, stops, limits, presence, video relay); in-process when unset. */
-  redisUrl: string | undefined;
-  /** Prefix of every Redis key and channel (several deployments may share one Redis). */
-  redisPrefix: string;
-  /** Server processes to fork (node:cluster) sharing the port; more than one needs REDIS_URL. */
-  workers: number;
-  /** How long an instance's lease lasts without renewal; its turns become `interrupted` after it. */
-  instanceLeaseMs: number;
+  /** UPLOAD_ROOTS resolved to real paths (default DATA_DIR/inbox). */
   uploadRoots: string[];
-  defaultUser: string;
-  defaultResponseMode: 'blocking' | 'streaming';
+  /** DEFAULT_AGENT, else the config file's, else `local`; always a configured agent. */
   defaultAgent: string;
   /** Every configured agent (local always among them). */
   agents: AgentConfig[];
@@ -120,43 +148,12 @@ export interface ServerConfig {
   upstream: UpstreamDefaults;
   /** The parsed COLLOQUY_CONFIG file, if one is set. */
   configFile: ConfigFile | undefined;
-  jsonBodyLimit: number;
-  maxFileBytes: number;
-  maxFilesPerBatch: number;
   /** File content (text files read whole for extraction) one upload-by-path request may hold in memory. */
   uploadMemoryPerRequest: number;
   /** File content held in memory at once by all uploads of the process (the rest wait). */
   uploadMemoryTotal: number;
-  maxFilesPerTurn: number;
-  maxQueryChars: number;
-  localAgentDeltaDelayMs: number;
-  streamRetentionMs: number;
-  flushIntervalMs: number;
-  shutdownGraceMs: number;
-  /** pino level of the JSON log lines written to stdout. */
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** How long /readyz waits for the store and each agent before calling it unreachable. */
-  readinessTimeoutMs: number;
   /** API keys from API_KEYS and the config file's `apiKeys`; empty means the server runs open. */
   apiKeys: ApiKeyEntry[];
-  /** ALLOW_OPEN: run without keys on a non-loopback HOST. */
-  allowOpen: boolean;
-  /** Requests per minute per API key (per client IP when open); 0 disables rate limiting. */
-  rateLimitPerMinute: number;
-  /** Calls in one tRPC HTTP batch (400 beyond); each counts against the rate limit. */
-  maxBatchSize: number;
-  /** A request's line and headers must arrive within this (408, then the socket is closed); idle new connections too. */
-  headersTimeoutMs: number;
-  /** A whole request (headers and body) must arrive within this (408). Not the answer: streams may last. */
-  requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this. */
-  keepAliveTimeoutMs: number;
-  /** Open connections at once; further ones are closed on arrival. 0: no cap. */
-  maxConnections: number;
-  /** Open streams (SSE subscriptions, NDJSON answers, live-video sockets) per API key; 0: no cap. */
-  maxStreamsPerKey: number;
-  /** The same per client IP, for callers without a valid key; 0: no cap. */
-  maxStreamsPerIp: number;
   /** Origins allowed by CORS (`*` for any); empty means same-origin only. */
   corsOrigins: string[];
   /** Host names requests may name (`*` for any): the defaults and ALLOWED_HOSTS. */
@@ -167,18 +164,32 @@ export interface ServerConfig {
    * `trust proxy` values).
    */
   trustProxy: false | number | string[];
-  /** Running generations per user; 0 means unlimited. */
-  maxConcurrentTurnsPerUser: number;
-  /** A connected client with no sign of life for this long is dropped (heartbeats every quarter of it). */
-  presenceTimeoutMs: number;
-  /** Connected clients per user; 0 means unlimited. */
-  maxClientsPerUser: number;
-  /** Largest live-video image (one frame); larger ones close the publisher's socket (1009). */
-  maxVideoFrameBytes: number;
-  /** Frames per second accepted from one publisher (faster ones are dropped). */
-  maxVideoFps: number;
-  /** Viewers of one publisher at once. */
-  maxVideoViewers: number;
+};
+
+/** The parsed variables under their setting names (those in ReadFurther are replaced by loadConfig). */
+function envSettings(e: Env): EnvSettings {
+  return Object.fromEntries(Object.entries(e).map(([variable, value]) => [settingName(variable), value])) as EnvSettings;
+}
+
+/** The router's settings: the server's settings of the same names, and whether keys are required. */
+const API_SETTINGS = [
+  'defaultUser',
+  'uploadRoots',
+  'maxFileBytes',
+  'maxFilesPerBatch',
+  'uploadMemoryPerRequest',
+  'uploadMemoryTotal',
+  'maxFilesPerTurn',
+  'maxQueryChars',
+  'maxConcurrentTurnsPerUser',
+  'presenceTimeoutMs',
+] as const satisfies ReadonlyArray<keyof ApiConfig & keyof ServerConfig>;
+// Every ApiConfig setting is one of the server's (or requireApiKey, derived below): a new one must be listed.
+const _everyApiSetting: Record<Exclude<keyof ApiConfig, (typeof API_SETTINGS)[number] | 'requireApiKey'>, never> = {};
+
+export function apiConfigOf(config: ServerConfig): ApiConfig {
+  const picked = Object.fromEntries(API_SETTINGS.map((name) => [name, config[name]])) as Pick<ServerConfig, (typeof API_SETTINGS)[number]>;
+  return { ...picked, requireApiKey: config.apiKeys.length > 0 };
 }
 
 export class ConfigError extends Error {
@@ -265,60 +276,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       throw new ConfigError(`Invalid configuration:\n  UPLOAD_ROOTS: directory does not exist: ${abs}`);
     }
   });
+  const {
+    colloquyConfig: _colloquyConfig,
+    difyBaseUrl: _difyBaseUrl,
+    difyApiKey: _difyApiKey,
+    openaiBaseUrl: _openaiBaseUrl,
+    openaiApiKey: _openaiApiKey,
+    openaiModel: _openaiModel,
+    upstreamFirstByteTimeoutMs,
+    upstreamIdleTimeoutMs,
+    upstreamPingIntervalMs,
+    upstreamMaxRetries,
+    apiKeys: _apiKeys,
+    corsOrigins: _corsOrigins,
+    allowedHosts: _allowedHosts,
+    trustProxy: _trustProxy,
+    uploadRoots: _uploadRoots,
+    uploadMemoryPerRequest: _uploadMemoryPerRequest,
+    uploadMemoryTotal: _uploadMemoryTotal,
+    databaseUrl,
+    defaultAgent: _defaultAgent,
+    ...settings
+  } = envSettings(e);
   return {
-    port: e.PORT,
-    host: e.HOST,
+    ...settings,
     dataDir,
-    databaseUrl: e.DATABASE_URL ?? join(dataDir, 'colloquy.sqlite'),
-    sqliteDriver: e.SQLITE_DRIVER,
-    redisUrl: e.REDIS_URL,
-    redisPrefix: e.REDIS_PREFIX,
-    workers: e.WORKERS,
-    instanceLeaseMs: e.INSTANCE_LEASE_MS,
+    databaseUrl: databaseUrl ?? join(dataDir, 'colloquy.sqlite'),
     uploadRoots,
-    defaultUser: e.DEFAULT_USER,
-    defaultResponseMode: e.DEFAULT_RESPONSE_MODE,
     defaultAgent,
     agents,
     upstream: {
-      firstByteTimeoutMs: e.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
-      idleTimeoutMs: e.UPSTREAM_IDLE_TIMEOUT_MS,
-      pingIntervalMs: e.UPSTREAM_PING_INTERVAL_MS,
-      maxRetries: e.UPSTREAM_MAX_RETRIES,
+      firstByteTimeoutMs: upstreamFirstByteTimeoutMs,
+      idleTimeoutMs: upstreamIdleTimeoutMs,
+      pingIntervalMs: upstreamPingIntervalMs,
+      maxRetries: upstreamMaxRetries,
     },
     configFile,
-    jsonBodyLimit: e.JSON_BODY_LIMIT,
-    maxFileBytes: e.MAX_FILE_BYTES,
-    maxFilesPerBatch: e.MAX_FILES_PER_BATCH,
     uploadMemoryPerRequest: uploadMemory.perRequest,
     uploadMemoryTotal: uploadMemory.total,
-    maxFilesPerTurn: e.MAX_FILES_PER_TURN,
-    maxQueryChars: e.MAX_QUERY_CHARS,
-    localAgentDeltaDelayMs: e.LOCAL_AGENT_DELTA_DELAY_MS,
-    streamRetentionMs: e.STREAM_RETENTION_MS,
-    flushIntervalMs: e.FLUSH_INTERVAL_MS,
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    logLevel: e.LOG_LEVEL,
-    readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
     apiKeys,
-    allowOpen: e.ALLOW_OPEN,
-    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
-    maxBatchSize: e.MAX_BATCH_SIZE,
-    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
-    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
-    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
-    maxConnections: e.MAX_CONNECTIONS,
-    maxStreamsPerKey: e.MAX_STREAMS_PER_KEY,
-    maxStreamsPerIp: e.MAX_STREAMS_PER_IP,
     corsOrigins,
     allowedHosts,
     trustProxy,
-    maxConcurrentTurnsPerUser: e.MAX_CONCURRENT_TURNS_PER_USER,
-    presenceTimeoutMs: e.PRESENCE_TIMEOUT_MS,
-    maxClientsPerUser: e.MAX_CLIENTS_PER_USER,
-    maxVideoFrameBytes: e.MAX_VIDEO_FRAME_BYTES,
-    maxVideoFps: e.MAX_VIDEO_FPS,
-    maxVideoViewers: e.MAX_VIDEO_VIEWERS,
   };
 }
 

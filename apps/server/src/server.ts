@@ -8,7 +8,7 @@ import type { StreamEvent } from '@colloquy/api';
 import type { Express } from 'express';
 import { createApp } from './app.ts';
 import { buildAgents } from './build-agents.ts';
-import type { ServerConfig } from './config.ts';
+import { apiConfigOf, type ServerConfig } from './config.ts';
 import { createAppServer } from './http/app-server.ts';
 import { answerClientError } from './http/client-error.ts';
 import { createLiveSockets } from './live/live-socket.ts';
@@ -70,19 +70,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const services = createServices({
     live: liveState,
     instanceLeaseMs: config.instanceLeaseMs,
-    config: {
-      defaultUser: config.defaultUser,
-      uploadRoots: config.uploadRoots,
-      maxFileBytes: config.maxFileBytes,
-      maxFilesPerBatch: config.maxFilesPerBatch,
-      uploadMemoryPerRequest: config.uploadMemoryPerRequest,
-      uploadMemoryTotal: config.uploadMemoryTotal,
-      maxFilesPerTurn: config.maxFilesPerTurn,
-      maxQueryChars: config.maxQueryChars,
-      maxConcurrentTurnsPerUser: config.maxConcurrentTurnsPerUser,
-      requireApiKey: config.apiKeys.length > 0,
-      presenceTimeoutMs: config.presenceTimeoutMs,
-    },
+    config: apiConfigOf(config),
     store,
     agents: buildAgents(config.agents, { upstream: config.upstream, localDeltaDelayMs: config.localAgentDeltaDelayMs }),
     defaultAgent: config.defaultAgent,
