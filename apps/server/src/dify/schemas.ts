@@ -1,4 +1,4 @@
-import { difyUsageSchema, messageStatusSchema, retrieverResourceSchema } from '@colloquy/api';
+import { difyUsageSchema, messageStatusSchema, retrieverResourceSchema, userIdSchema } from '@colloquy/api';
 import { z } from 'zod';
 import { restSchemas } from '../rest/schemas.ts';
 
@@ -13,11 +13,7 @@ const named = <T extends z.ZodType>(schema: T, id: string, description?: string)
 };
 
 const unixSeconds = z.number().int().describe('Unix time in seconds');
-const userField = z
-  .string()
-  .min(1)
-  .max(128)
-  .describe('The end user (with an app key: a user of the key’s own namespace; with a user key: its own user)');
+const userField = userIdSchema.describe('The end user (with an app key: a user of the key’s own namespace; with a user key: its own user)');
 const limitField = (def: number) => z.coerce.number().int().min(1).max(100).default(def);
 
 export const difyFileRefSchema = z.object({

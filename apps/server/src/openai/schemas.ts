@@ -1,3 +1,4 @@
+import { userIdSchema } from '@colloquy/api';
 import { z } from 'zod';
 import { restSchemas } from '../rest/schemas.ts';
 
@@ -55,7 +56,7 @@ const used = {
     .nullable()
     .optional()
     .describe('`conversation_id` continues (or creates) that stored conversation, as the X-Colloquy-Conversation header does'),
-  user: z.string().min(1).max(128).optional().describe('The user to act for (an app key’s end user)'),
+  user: userIdSchema.optional().describe('The user to act for (an app key’s end user)'),
 };
 
 /**
