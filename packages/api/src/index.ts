@@ -1,12 +1,7 @@
 export { appRouter, createCaller, type AppRouter } from './root.ts';
 export {
   appEndUser,
-  headerUserOf,
-  isVisible,
-  resolveActor,
   userFrom,
-  USER_FIELDS,
-  USER_HEADER,
   type Actor,
   type FieldSource,
   type Identity,
@@ -15,7 +10,7 @@ export {
 } from './access.ts';
 export { actorOf, createContextFactory, type Context, type RequestInfo, type Surface } from './context.ts';
 export type { RequestFacts } from './clients/request-facts.ts';
-export { DEFAULT_PRESENCE_TIMEOUT_MS, type ApiConfig } from './services/api-config.ts';
+export type { ApiConfig } from './services/api-config.ts';
 export type { Services } from './services/container.ts';
 export { createServices, type ServicesOptions } from './services/create-services.ts';
 export type { Logger, TurnObserver } from './services/observability.ts';
@@ -40,18 +35,16 @@ export {
 } from './schemas/stream-event.ts';
 export * from './schemas/records.ts';
 export { toDifyMetadata } from './services/stream-event-builders.ts';
-export { answerSchema, type Answer } from './chat/converse.types.ts';
+export type { Answer } from './chat/converse.types.ts';
 export type { TurnInputSchema } from './chat/turn-input.types.ts';
 export type { ListConversationsInput, ListConversationsOutput } from './conversations/list.types.ts';
 export type { ListMessagesInput, ListMessagesOutput } from './messages/list.types.ts';
 export {
   clientInfoSchema,
   clientListSchema,
-  MAX_CLIENT_METADATA_BYTES,
   type ClientEvent,
   type ClientInfo,
   type ClientList,
   type PresenceMessage,
 } from './clients/clients.types.ts';
 export { attachClient } from './clients/attach.ts';
-export { presentClient } from './clients/present-client.ts';
