@@ -122,3 +122,22 @@ export const appEndUser = (app: string, endUser: string): string => `${app}:${en
 
 /** True when a record owned by `ownerId` belongs to the actor's scope. */
 export const isVisible = (actor: Actor, ownerId: string): boolean => actor.scope === undefined || actor.scope === ownerId;
+
+/**
+ * The record an actor means by an id that each user has of their own (conversation and client
+ * ids are chosen by clients): an actor confined to a user means that user's, and another user's
+ * with the same id simply does not exist for it. An actor that sees every user means the one
+ * record with that id; if several users have one, the id alone does not say which: a 409 asking
+ * to name the user (never a guess, and nothing is hidden from such an actor).
+ */
+export async function findByOwnId<T>(
+  actor: Actor,
+  id: string,
+  find: { own(owner: string, id: string): Promise<T | undefined>; anyOwner(id: string, limit: number): Promise<T[]> },
+  ambiguity: string,
+): Promise<T | undefined> {
+  if (actor.scope !== undefined) return find.own(actor.scope, id);
+  const found = await find.anyOwner(id, 2);
+  if (found.length > 1) throw new AppError('CONFLICT', ambiguity);
+  return found[0];
+}

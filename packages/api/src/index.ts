@@ -1,6 +1,7 @@
 export { appRouter, createCaller, type AppRouter } from './root.ts';
 export {
   appEndUser,
+  findByOwnId,
   userFrom,
   type Actor,
   type FieldSource,

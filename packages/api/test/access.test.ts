@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appEndUser, headerUserOf, identityOf, isVisible, resolveActor, userFrom, type Identity } from '../src/access.ts';
+import { appEndUser, findByOwnId, headerUserOf, identityOf, isVisible, resolveActor, userFrom, type Identity } from '../src/access.ts';
 import { AppError } from '../src/errors/app-error.ts';
 
 const open = (headerUser?: string): Identity => ({ kind: 'open', headerUser });
@@ -83,5 +83,29 @@ describe('identityOf and the X-Colloquy-User header', () => {
   it('a principal makes a key identity, none an open one', () => {
     expect(identityOf({ userId: 'ann', role: 'user' }, { 'x-colloquy-user': 'bob' })).toEqual({ kind: 'key', userId: 'ann', role: 'user', headerUser: 'bob' });
     expect(identityOf(undefined, {})).toEqual({ kind: 'open', headerUser: undefined });
+  });
+});
+
+describe('findByOwnId: ids each user has of their own', () => {
+  const records = [
+    { owner: 'ann', id: 'x' },
+    { owner: 'bob', id: 'x' },
+    { owner: 'bob', id: 'y' },
+  ];
+  const find = {
+    own: async (owner: string, id: string) => records.find((r) => r.owner === owner && r.id === id),
+    anyOwner: async (id: string, limit: number) => records.filter((r) => r.id === id).slice(0, limit),
+  };
+  const scoped = (user: string) => ({ scope: user, owner: user, isolated: true });
+  const everyone = { scope: undefined, owner: 'root', isolated: false };
+
+  it('a scoped actor finds only its own user’s record of that id', async () => {
+    expect(await findByOwnId(scoped('ann'), 'x', find, 'ambiguous')).toEqual({ owner: 'ann', id: 'x' });
+    expect(await findByOwnId(scoped('ann'), 'y', find, 'ambiguous')).toBeUndefined();
+  });
+  it('an actor that sees every user finds the one record, and a 409 when several users have the id', async () => {
+    expect(await findByOwnId(everyone, 'y', find, 'ambiguous')).toEqual({ owner: 'bob', id: 'y' });
+    expect(await findByOwnId(everyone, 'z', find, 'ambiguous')).toBeUndefined();
+    await expect(findByOwnId(everyone, 'x', find, 'x is ambiguous')).rejects.toMatchObject({ code: 'CONFLICT', message: 'x is ambiguous' });
   });
 });

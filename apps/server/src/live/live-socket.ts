@@ -4,6 +4,8 @@ import type { Duplex } from 'node:stream';
 import {
   actorOf,
   AppError,
+  findByOwnId,
+  type Actor,
   attachClient,
   httpStatusOf,
   userFrom,
@@ -114,21 +116,14 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
     return { principal: match?.principal, bucket };
   };
 
-  /**
-   * The client a viewer means by its id. Client ids are per user: a viewer confined to a user
-   * (a user key, or naming a user) watches that user's client, and another user's client of the
-   * same id does not exist for it. A viewer that sees every user (an admin key, or open mode,
-   * naming no user) watches the one client with that id; 409 when several users have one.
-   */
-  const watchedClient = async (scope: string | undefined, clientId: string): Promise<ClientRecord> => {
-    let found: ClientRecord[];
-    if (scope === undefined) found = await services.presence.findById(clientId, 2);
-    else {
-      const own = await services.presence.get(scope, clientId);
-      found = own ? [own] : [];
-    }
-    if (found.length > 1) throw new UpgradeError(409, `client id ${clientId} is used by several users; name the user (user=)`);
-    const [target] = found;
+  /** The client a viewer means by its id (client ids are per user: see findByOwnId). */
+  const watchedClient = async (actor: Actor, clientId: string): Promise<ClientRecord> => {
+    const target = await findByOwnId(
+      actor,
+      clientId,
+      { own: (owner, id) => services.presence.get(owner, id), anyOwner: (id, limit) => services.presence.findById(id, limit) },
+      `client id ${clientId} is used by several users; name the user (user=)`,
+    );
     if (!target) throw new UpgradeError(404, 'no such client');
     return target;
   };
@@ -167,7 +162,7 @@ export function createLiveSockets(options: LiveSocketOptions): LiveSockets {
     }
     if (role === 'watch') {
       if (clientId === undefined) throw new UpgradeError(400, 'clientId is required to watch');
-      const target = await watchedClient(actor.scope, clientId);
+      const target = await watchedClient(actor, clientId);
       viewers.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         try {
           hub.watch(ws, target.userId, clientId, target.publishing);

@@ -1,4 +1,5 @@
 import type { PresenceEvent } from '@colloquy/store';
+import { isVisible } from '../access.ts';
 import { actorProcedure } from '../trpc.ts';
 import { watchClientsInput, type ClientEvent } from './clients.types.ts';
 import { presentClient } from './present-client.ts';
@@ -17,7 +18,7 @@ export const watch = actorProcedure.input(watchClientsInput).subscription(async 
   let overflow = false;
   let wake: (() => void) | undefined;
   const unwatch = presence.watch((event) => {
-    if (actor.scope !== undefined && event.client.userId !== actor.scope) return;
+    if (!isVisible(actor, event.client.userId)) return;
     if (queue.length >= MAX_QUEUED_EVENTS) overflow = true;
     else queue.push(event);
     wake?.();
