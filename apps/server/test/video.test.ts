@@ -344,10 +344,18 @@ describe('a slow viewer (server in its own process)', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    const sent = await publishAt(pub.ws, 30, FRAMES, (i) => frameOf(i, FRAME, noise));
-    await waitFor(async () => fastRecord.frames.length >= FRAMES * 0.9, 5000);
-    sampling = false;
-    await sampler;
+    let sent: number;
+    try {
+      sent = await publishAt(pub.ws, 30, FRAMES, (i) => frameOf(i, FRAME, noise));
+      // Then one small live frame, a pause later (frames closer than 1/MAX_VIDEO_FPS are dropped):
+      // a viewer that reads gets it, however many frames a loaded machine made it drop before.
+      await new Promise((r) => setTimeout(r, 100));
+      pub.ws.send(frameOf(FRAMES, 1024, noise));
+      await waitFor(() => fastRecord.frames.at(-1)?.index === FRAMES, 10_000);
+    } finally {
+      sampling = false;
+      await sampler;
+    }
     peak = Math.max(peak, await rss());
 
     const text = await metrics();
@@ -359,9 +367,8 @@ describe('a slow viewer (server in its own process)', () => {
     // The slow viewer resumes: it gets what was already on its way (kernel buffers, the frame
     // being written, one pending), then live frames again — never the backlog.
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
-    pub.ws.send(frameOf(FRAMES, 1024, noise));
-    await waitFor(async () => slowRecord.frames.at(-1)?.index === FRAMES, 3000);
-    // Everything before the live frame sent after the resume: what was already on its way.
+    await waitFor(async () => slowRecord.frames.at(-1)?.index === FRAMES, 5000);
+    // Everything before the live frame: what was already on its way when it paused.
     const slowAfterResume = slowRecord.frames.filter((f) => f.index < FRAMES).length;
 
     const growthMb = (peak - baseline) / 2 ** 20;
@@ -371,7 +378,8 @@ describe('a slow viewer (server in its own process)', () => {
         `server RSS ${(baseline / 2 ** 20).toFixed(0)} MB → peak ${(peak / 2 ** 20).toFixed(0)} MB (+${growthMb.toFixed(0)} MB)`,
     );
     expect(sent).toBe(FRAMES);
-    expect(fastRecord.frames.length).toBeGreaterThanOrEqual(FRAMES * 0.9);
+    // The reading viewer got far more than what fits in the paused one's buffers.
+    expect(fastRecord.frames.length).toBeGreaterThan(2 * slowAfterResume);
     expectInOrderWithoutDuplicates(fastRecord.frames);
     expectInOrderWithoutDuplicates(slowRecord.frames);
     expect(dropped).toBeGreaterThan(FRAMES / 2);
