@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 export async function waitFor<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 5000,
-  stepMs = 10,
+  stepMs = 20,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
