@@ -5,20 +5,15 @@
  * Needs Chromium (CHROMIUM_PATH, default /usr/bin/chromium). Without it the test is skipped
  * with a warning — except in CI (CI=true), where a missing browser is a failure.
  */
-import { existsSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { chromium, type Browser } from 'playwright-core';
-import { requiredInCi, waitFor } from '@colloquy/testing';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable, waitFor } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../src/live/frame.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import { closed, openSocket } from './support/video-helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const HAVE_CHROMIUM = requiredInCi(
-  'server: live page in Chromium',
-  existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
-);
+const HAVE_CHROMIUM = chromiumAvailable('server: live page in Chromium');
 
 type Rgb = [number, number, number];
 const COLOURS: Record<string, Rgb> = { red: [230, 20, 20], green: [20, 200, 40], blue: [30, 40, 220] };
@@ -43,16 +38,8 @@ describe.runIf(HAVE_CHROMIUM)('live page in Chromium', () => {
   beforeAll(async () => {
     server = await startTestServer();
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS],
     });
   }, 60_000);
   afterAll(async () => {

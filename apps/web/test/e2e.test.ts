@@ -7,28 +7,16 @@
  * Without Chromium the suite is skipped and listed at the end of the run — except under
  * CI=true, where a missing browser fails it.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@colloquy/sdk';
-import { makeServerDirs, noteSkipped, startServerProcess, type ServerProcess, type TempServerDirs } from '@colloquy/testing';
+import { CHROMIUM_ARGS, CHROMIUM_FAKE_MEDIA_ARGS, CHROMIUM_PATH, chromiumAvailable, makeServerDirs, startServerProcess, type ServerProcess, type TempServerDirs } from '@colloquy/testing';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = process.env.CI === 'true';
-
-if (!HAVE_CHROMIUM && !IN_CI) {
-  noteSkipped('web: end-to-end in Chromium', `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-}
-
-describe.runIf(!HAVE_CHROMIUM && IN_CI)('web app end to end (Chromium required in CI)', () => {
-  it('has Chromium', () => {
-    throw new Error(`CI=true but there is no Chromium at ${CHROMIUM}: install it or set CHROMIUM_PATH`);
-  });
-});
+const HAVE_CHROMIUM = chromiumAvailable('web: end-to-end in Chromium');
 
 const SHOTS = fileURLToPath(new URL('../test-output/screenshots/', import.meta.url));
 const KEYS = {
@@ -64,18 +52,8 @@ describe.runIf(HAVE_CHROMIUM)('web app in Chromium', () => {
       API_KEYS: `${KEYS.alice}:alice:user,${KEYS.carol}:carol:user,${KEYS.dave}:dave:user,${KEYS.erin}:erin:user,${KEYS.admin}:ops:admin`,
     });
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS, ...CHROMIUM_FAKE_MEDIA_ARGS],
     });
   }, 120_000);
   afterAll(async () => {

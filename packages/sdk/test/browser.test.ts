@@ -7,21 +7,16 @@
  * Needs Chromium (CHROMIUM_PATH, default /usr/bin/chromium). Without it the test is skipped
  * with a warning — except in CI (CI=true), where a missing browser is a failure.
  */
-import { existsSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { requiredInCi } from '@colloquy/testing';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable } from '@colloquy/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser } from '../scripts/browser-bundle.mjs';
 import { createClient } from '../src/index.ts';
 import { startSdkFixture, type SdkFixture } from './support/fixture.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const HAVE_CHROMIUM = requiredInCi(
-  'sdk: browser bundle in Chromium',
-  existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
-);
+const HAVE_CHROMIUM = chromiumAvailable('sdk: browser bundle in Chromium');
 const KEY = 'sdk-browser-key-000001';
 
 
@@ -90,16 +85,8 @@ describe.runIf(HAVE_CHROMIUM)('SDK in Chromium', () => {
     fx = await startSdkFixture({ API_KEYS: `${KEY}:browser-user:user`, LOCAL_AGENT_DELTA_DELAY_MS: '20' });
     site = await servePage(fx.server.url, await bundleForBrowser());
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS],
     });
     page = await browser.newPage();
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));

@@ -1,3 +1,4 @@
+export { CHROMIUM_ARGS, CHROMIUM_FAKE_MEDIA_ARGS, CHROMIUM_PATH, chromiumAvailable } from './chromium.ts';
 export { makeServerDirs, startServerProcess, type ServerProcess, type TempServerDirs } from './server-process.ts';
 export { httpResponse, startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { resolveActor } from '../context.ts';
-import { publicProcedure } from '../trpc.ts';
+import { actorProcedure } from '../trpc.ts';
 
 export const whoamiOutput = z.object({
   /** `open`: no API keys (anyone may name any user); else the key's role. */
@@ -17,9 +16,8 @@ export const whoamiOutput = z.object({
  * Who the caller is, as every other procedure resolves it (the identity and the user named by
  * `X-Colloquy-User`): what a web app shows as "signed in as", and whether to offer a user switcher.
  */
-export const whoami = publicProcedure.output(whoamiOutput).query(({ ctx }) => {
-  const actor = resolveActor(ctx, undefined);
-  const { identity } = ctx;
+export const whoami = actorProcedure.output(whoamiOutput).query(({ ctx }) => {
+  const { actor, identity } = ctx;
   return {
     role: identity.kind === 'open' ? ('open' as const) : identity.role,
     user: actor.scope ?? null,
