@@ -1,10 +1,9 @@
-import { extname } from 'node:path';
 import { presentFile } from '@colloquy/api';
 import { Router } from 'express';
 import { sendError } from '../http/error-envelope.ts';
 import { receiveUpload } from '../http/multipart-upload.ts';
 import type { ContextFor } from '../rest/caller.ts';
-import { toUnixSeconds } from '../rest/schemas.ts';
+import { toDifyFile } from '../rest/schemas.ts';
 import type { UploadedFile } from './schemas.ts';
 
 /** Dify's codes for a refused upload. */
@@ -25,16 +24,9 @@ export function fileUploadRoute(options: { contextFor: ContextFor; maxFileBytes:
       sendError(res, outcome.status, 'file upload failed', outcome.detail, code ? { code } : {});
       return;
     }
-    const f = presentFile(outcome.record);
-    res.status(201).json({
-      id: f.id,
-      name: f.name,
-      size: f.size,
-      extension: extname(f.name).replace(/^\./, ''),
-      mime_type: f.mimeType,
-      created_by: f.userId,
-      created_at: toUnixSeconds(f.createdAt),
-    } satisfies UploadedFile);
+    // The REST layer's Dify-shaped file, without the two fields Dify's own upload answer lacks.
+    const { sha256: _sha256, path: _path, ...uploaded } = toDifyFile(presentFile(outcome.record));
+    res.status(201).json(uploaded satisfies UploadedFile);
   });
   return r;
 }
