@@ -190,7 +190,11 @@ describe.runIf(HAVE_CHROMIUM)('web app in Chromium', () => {
     await page.getByRole('link', { name: 'Chat' }).click();
     await ask(page, 'blue whales songs ocean basin kilometres pod');
     await expect.poll(async () => ((await lastAnswer(page).locator('.markdown').textContent()) ?? '').length, { timeout: 10_000 }).toBeGreaterThan(20);
-    await lastAnswer(page).getByRole('button', { name: /Stop/ }).click();
+    // From the keyboard: the button moves down as the answer grows, and Playwright's click waits
+    // for an element that stays put, which it may not do before the answer is complete.
+    const stop = lastAnswer(page).getByRole('button', { name: /Stop/ });
+    await stop.focus();
+    await stop.press('Enter');
     await expect.poll(() => lastStatus(page).textContent(), { timeout: 10_000 }).toBe('stopped');
     const partial = (await lastAnswer(page).locator('.markdown').textContent()) ?? '';
     expect(partial.length).toBeGreaterThan(20);
