@@ -81,7 +81,7 @@ export function ChatPage({ conversationId }: { conversationId: string | undefine
               <li key={m.id} className="message user">
                 <span className="sr-only">{t.you}: </span>
                 <p className="user-text">{m.content}</p>
-                {m.fileIds.length > 0 && <p className="muted small">📎 {m.fileIds.length}</p>}
+                {m.fileIds.length > 0 && <p className="muted small">{t.files}: {m.fileIds.length}</p>}
               </li>
             ) : (
               <li key={m.id} className="message assistant">
@@ -169,7 +169,7 @@ function Composer({ disabled, onSend }: { disabled: boolean; onSend: (query: str
         <ul className="chips" aria-label={t.attached}>
           {attachments.files.map((f) => (
             <li key={f.id} className="chip">
-              📎 {f.name}
+              {f.name}
               <button type="button" className="icon" aria-label={`${t.detach}: ${f.name}`} onClick={() => attachments.detach(f.id)}>
                 ×
               </button>
