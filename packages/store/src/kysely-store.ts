@@ -82,6 +82,30 @@ export function createKyselyStore(
         .orderBy('seq', 'desc')
         .limit(limit),
     ),
+    historySince: reusableQuery((userId: string, conversationId: string, windowStart: number, fromSeq: number, beforeId: string, limit: number) =>
+      db
+        .selectFrom('messages')
+        .select(['seq', 'role', 'content', 'status', 'file_ids'])
+        // Uncorrelated: evaluated once per statement, over the index only, in the same snapshot.
+        .select((eb) =>
+          eb
+            .selectFrom('messages as w')
+            .select((c) => c.fn.countAll<number | string>().as('n'))
+            .where('w.user_id', '=', userId)
+            .where('w.conversation_id', '=', conversationId)
+            .where('w.seq', '>=', windowStart)
+            .where('w.seq', '<', fromSeq)
+            .as('settled'),
+        )
+        .where('user_id', '=', userId)
+        .where('conversation_id', '=', conversationId)
+        .where('seq', '>=', fromSeq)
+        .where('seq', '<', (eb) =>
+          eb.selectFrom('messages').select('seq').where('id', '=', beforeId).where('user_id', '=', userId).where('conversation_id', '=', conversationId),
+        )
+        .orderBy('seq', 'asc')
+        .limit(limit),
+    ),
     updateMessage: reusableQuery((id: string, set: Partial<Omit<MessagesTable, 'seq'>>) =>
       db.updateTable('messages').set(set).where('id', '=', id).returningAll(),
     ),
@@ -199,6 +223,21 @@ export function createKyselyStore(
             : hot.historyBeforeId(userId, conversationId, before.id, limit);
         const { rows } = await db.executeQuery(q);
         return rows.map((r) => ({ seq: Number(r.seq), role: r.role as MessageRole, content: r.content, status: r.status as MessageStatus }));
+      },
+      async historySince(userId, conversationId, { windowStart, fromSeq }, beforeId, limit) {
+        const { rows } = await db.executeQuery(hot.historySince(userId, conversationId, windowStart, fromSeq, beforeId, limit));
+        const settled = Number(rows[0]?.settled ?? 0);
+        return {
+          settled,
+          rows: rows.map((r) => ({
+          seq: Number(r.seq),
+          role: r.role as MessageRole,
+          content: r.content,
+          status: r.status as MessageStatus,
+          // Most messages carry no files: no JSON parsed for them.
+          fileIds: r.file_ids === '[]' ? [] : parseJson<string[]>(r.file_ids, []),
+          })),
+        };
       },
       async fileIdsBefore(userId, conversationId, beforeId) {
         const rows = await db

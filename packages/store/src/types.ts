@@ -68,6 +68,11 @@ export interface HistoryEntry {
   status: MessageStatus;
 }
 
+/** A message as a history window's refresh needs it (see MessageStore.historySince). */
+export interface HistoryDelta extends HistoryEntry {
+  fileIds: string[];
+}
+
 export type FileOriginKind = 'path' | 'upload';
 
 /** What a file is, without its extracted text (which may be megabytes): what lists and lookups return. */
@@ -219,6 +224,26 @@ export interface MessageStore {
    * or the `seq` cursor of the previous page's last entry), with only what history needs.
    */
   historyPage(userId: string, conversationId: string, before: { id: string } | { seq: number }, limit: number): Promise<HistoryEntry[]>;
+  /**
+   * What changed in a conversation since a window of it was read (packages/api
+   * `turns/history-window.ts`), in one statement: at most `limit` messages from `fromSeq`
+   * (inclusive) up to the message `beforeId` (exclusive), oldest first, with what history needs
+   * and the file ids; and `settled`, how many messages the conversation has from `windowStart`
+   * (inclusive) to `fromSeq` (exclusive).
+   */
+  historySince(
+    userId: string,
+    conversationId: string,
+    range: { windowStart: number; fromSeq: number },
+    beforeId: string,
+    limit: number,
+  ): Promise<{ settled: number; rows: HistoryDelta[] }>;
+  /**
+   * Only a message that has not settled changes: one `streaming`, or `interrupted` (the turn of
+   * an instance presumed dead may still finish it). Once `complete`, `stopped` or `error`, a
+   * message is final until its conversation is deleted; history windows kept between turns rely
+   * on this (packages/api `turns/history-window.ts`).
+   */
   update(id: string, patch: MessagePatch): Promise<MessageRecord | undefined>;
   /** Marks every message left `streaming` (by a process that died) as `interrupted`. */
   interruptStreaming(now: number): Promise<number>;

@@ -18,6 +18,7 @@ import { createFlushScheduler } from './flush-scheduler.ts';
 import { noTurnObserver, silentLogger, type Logger, type TurnObserver } from './observability.ts';
 import { createActiveTurns } from './turns/active-turns.ts';
 import { buildAgentTurn } from './turns/agent-context.ts';
+import { HistoryWindows, type HistoryWindowLimits } from './turns/history-window.ts';
 import { createGenerationLimiter } from './turns/generation-limiter.ts';
 import { createInstanceLease } from './turns/instance-lease.ts';
 import { streamEvents, streamEventsAwaitingStart, visibleMessage } from './turns/reattach.ts';
@@ -80,6 +81,8 @@ export interface TurnServiceDeps {
   logger?: Logger;
   /** Told when each turn starts, gets its first token and ends (metrics). */
   observer?: TurnObserver;
+  /** How many conversations' history windows are kept between turns (defaults in history-window.ts). */
+  historyWindows?: HistoryWindowLimits;
 }
 
 export const DEFAULT_INSTANCE_LEASE_MS = 15_000;
@@ -96,6 +99,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
   const generations = createGenerationLimiter(deps.slots ?? createMemorySlotLimiter(), config.maxConcurrentTurnsPerUser ?? 0);
   const active = createActiveTurns({ store, stops: deps.stops ?? createLocalStopSignals(instanceId), instanceId, logger });
   const startWaiters = new TurnStartWaiters();
+  const contextDeps = { store, blobs: deps.blobs, historyWindows: new HistoryWindows(store, deps.historyWindows) };
   const lease = createInstanceLease({ store, streamLog, instanceId, leaseMs: deps.instanceLeaseMs ?? DEFAULT_INSTANCE_LEASE_MS, logger });
   // The lease is taken before this instance runs its first turn: a turn whose owner has no lease
   // row would be taken for an orphan by another instance.
@@ -138,7 +142,7 @@ export function createTurnService(deps: TurnServiceDeps): TurnService {
       // Runs in the background, gives the generation back and leaves `active` when it ends.
       // It always awaits before it ends, so it is in `active` before it can remove itself.
       const turn = new RunningTurn(runDeps, conversationId, messageId, agent.info.id, owner, slotId, (signal) =>
-        buildAgentTurn({ store, blobs: deps.blobs }, { conversationId, messageId, userId: owner, agentId: agent.info.id }, setup, signal, agent.historyBudgetChars).then(
+        buildAgentTurn(contextDeps, { conversationId, messageId, userId: owner, agentId: agent.info.id }, setup, signal, agent.historyBudgetChars).then(
           (agentTurn) => agent.run(agentTurn),
         ),
       );

@@ -1,6 +1,7 @@
 import type { AgentFile, AgentHistoryMessage, AgentTurn } from '@colloquy/agents';
 import type { FileRecord, MessageRecord, Store } from '@colloquy/store';
 import type { BlobStore } from '../blob-store.ts';
+import type { HistoryWindows } from './history-window.ts';
 
 /** What a turn's agent run needs from its set-up (and no longer keeps once the agent has it). */
 export interface TurnSetup {
@@ -20,6 +21,8 @@ export interface AgentContextDeps {
   store: Store;
   /** File contents, for agents that upload files to their upstream. */
   blobs: BlobStore;
+  /** The conversations' history windows kept between turns. */
+  historyWindows: HistoryWindows;
 }
 
 /**
@@ -40,7 +43,7 @@ export async function buildAgentTurn(
   const budget = setup.history ? 0 : historyBudgetChars;
   const stored = setup.newConversation
     ? { history: [], conversationFiles: [] }
-    : await loadContext(deps.store, ids.userId, ids.conversationId, userMessage, files, budget);
+    : await loadContext(deps, ids.userId, ids.conversationId, userMessage, files, budget);
   const { conversationFiles } = stored;
   const turn: AgentTurn = {
     conversationId: ids.conversationId,
@@ -59,69 +62,32 @@ export async function buildAgentTurn(
   return turn;
 }
 
-/** Messages read by the first history query; later pages are sized from what it found. */
-const FIRST_HISTORY_PAGE = 64;
-const MAX_HISTORY_PAGE = 2048;
-
 /**
- * What is stored before this turn's user message: the history the agent can use and the files
- * attached earlier. History is read newest first, a page at a time, and only until it fills the
- * agent's budget (`historyBudgetChars`, as its own trim counts it: the newest messages that fit
- * whole), so a turn's cost does not grow with the conversation. Files come from the messages
- * that carry them alone.
+ * What is stored before this turn's user message: the history the agent can use (the newest
+ * messages that fit its `historyBudgetChars`, as its own trim counts them) and the files attached
+ * earlier — from the conversation's window kept between turns (history-window.ts), so a turn's
+ * cost does not grow with the conversation.
  */
-export async function loadContext(
-  store: Store,
+async function loadContext(
+  deps: AgentContextDeps,
   owner: string,
   conversationId: string,
   current: MessageRecord,
   turnFiles: FileRecord[],
   historyBudgetChars: number = Number.POSITIVE_INFINITY,
 ) {
-  const [history, fileIdLists] = await Promise.all([
-    loadHistory(store, owner, conversationId, current.id, historyBudgetChars),
-    store.messages.fileIdsBefore(owner, conversationId, current.id),
-  ]);
+  const { history, fileIdLists } = await deps.historyWindows.read(owner, conversationId, current, historyBudgetChars);
   const seen = new Set(turnFiles.map((f) => f.id));
   const conversationFiles: FileRecord[] = [];
   for (const ids of fileIdLists) {
     for (const id of ids) {
       if (seen.has(id)) continue;
       seen.add(id);
-      const f = await store.files.get(id);
+      const f = await deps.store.files.get(id);
       if (f) conversationFiles.push(f);
     }
   }
   return { history, conversationFiles };
-}
-
-/**
- * The newest messages before `beforeId` whose contents fit in `budgetChars` together, oldest
- * first; a message that does not fit ends the walk (what the agent's trim keeps, exactly).
- * Empty and still-streaming messages are skipped, as they are never history.
- */
-async function loadHistory(store: Store, owner: string, conversationId: string, beforeId: string, budgetChars: number) {
-  const newestFirst: AgentHistoryMessage[] = [];
-  if (budgetChars <= 0) return newestFirst;
-  let used = 0;
-  let read = 0;
-  let limit = FIRST_HISTORY_PAGE;
-  let page = await store.messages.historyPage(owner, conversationId, { id: beforeId }, limit);
-  for (;;) {
-    for (const m of page) {
-      if (m.content.length === 0 || m.status === 'streaming') continue;
-      if (used + m.content.length > budgetChars) return newestFirst.reverse();
-      used += m.content.length;
-      newestFirst.push({ role: m.role, content: m.content });
-    }
-    read += page.length;
-    if (page.length < limit) return newestFirst.reverse();
-    // Enough for the rest of the budget at the average length so far, and a margin: usually
-    // one more query, rarely more rows than needed.
-    const average = Math.max(1, used / read);
-    limit = Math.min(MAX_HISTORY_PAGE, Math.max(FIRST_HISTORY_PAGE, Math.ceil(((budgetChars - used) / average) * 1.25) + 8));
-    page = await store.messages.historyPage(owner, conversationId, { seq: page[page.length - 1]!.seq }, limit);
-  }
 }
 
 /** The turn callbacks agents that upload files use (Dify). */
