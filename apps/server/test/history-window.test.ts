@@ -2,7 +2,11 @@
  * A continued conversation's history is read newest first and only as far as the agent's budget
  * (issue 17): what goes upstream must be exactly what the whole history, trimmed by the budget,
  * gave before — same messages, same order, same cut — on SQLite and on PostgreSQL, across the
- * store's page boundaries, with empty answers skipped and earlier files still found.
+ * store's page boundaries, with empty answers skipped and earlier files still found. The window
+ * a conversation keeps between turns (packages/api `turns/history-window.ts`) must give what a
+ * fresh read of the store gives whatever else wrote to the conversation in between: another
+ * instance on the same database, a failed, cut or stopped answer, an answer still streaming, a
+ * deleted and re-created conversation, a larger or smaller budget.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { openPostgresStore } from '@colloquy/store';
 import { openaiAnswer, serviceAvailable, startFakeOpenAI, testServices, type FakeOpenAI } from '@colloquy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openNdjson } from './support/multi-instance.ts';
+import { createTestClient } from './support/trpc-client.ts';
 import { requestJson, startTestServer, type TestServer } from './support/test-server.ts';
 
 const pgUrl = (await testServices()).postgres;
@@ -45,6 +51,7 @@ describe.each([
   let openai: FakeOpenAI;
   let server: TestServer;
   let configDir: string;
+  let env: Record<string, string>;
   const schema = `colloquy_hist_${randomUUID().replace(/-/g, '')}`;
 
   beforeAll(async () => {
@@ -61,7 +68,7 @@ describe.each([
       `    historyBudgetChars: ${budget}`,
     ];
     writeFileSync(configPath, ['agents:', ...agent('small', BUDGETS.small), ...agent('big', BUDGETS.big)].join('\n'));
-    const env: Record<string, string> = { COLLOQUY_CONFIG: configPath };
+    env = { COLLOQUY_CONFIG: configPath };
     if (backend === 'PostgreSQL') {
       await (await openPostgresStore({ connectionString: pgUrl!, schema })).close();
       const databaseUrl = new URL(pgUrl!);
@@ -111,4 +118,84 @@ describe.each([
       sent.push({ role: 'user', content: query }, { role: 'assistant', content: answer });
     }
   });
+
+  it.runIf(runs)('continued turns get what a fresh read of the store gives, whatever else wrote to the conversation in between', async () => {
+    const user = 'window-user';
+    const conversationId = 'window-conv';
+    const client = createTestClient(server.url);
+    // A second instance on the same database (SQLite: the same file; PostgreSQL: the same schema).
+    const other = await startTestServer(backend === 'SQLite' ? { ...env, DATA_DIR: join(server.dir, 'data') } : env);
+    try {
+      /** The uncached read: every stored message, oldest first, as the store has it now. */
+      const stored = async (): Promise<Msg[]> => {
+        const all: Array<{ role: string; content: string; status: string }> = [];
+        let cursor: string | undefined;
+        do {
+          const page = await client.messages.list
+            .query({ conversationId, user, limit: 100, ...(cursor ? { cursor } : {}) })
+            // Not there yet (or deleted): no messages.
+            .catch((err: unknown) => {
+              if (err instanceof Error && err.message.includes('not found')) return { items: [], nextCursor: null };
+              throw err;
+            });
+          all.push(...page.items);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        return all.filter((m) => m.status !== 'streaming').map((m) => ({ role: m.role as Msg['role'], content: m.content }));
+      };
+      /** One blocking turn on `on`; checks the history it sent upstream against the store's. */
+      const turn = async (on: TestServer, agent: keyof typeof BUDGETS, query: string, answer: string, expectStatus = 200) => {
+        const expected = expectedHistory(await stored(), BUDGETS[agent]);
+        openai.chatScripts.splice(0, Infinity, { chunks: openaiAnswer({ deltas: [answer] }) });
+        const before = openai.chats().length;
+        const res = await requestJson(`${on.url}/converse`, { body: { query, agent, conversation_id: conversationId, user } });
+        expect(res.status, JSON.stringify(res.body)).toBe(expectStatus);
+        const messages = (openai.chats()[before]!.json as { messages: Msg[] }).messages.filter((m) => (m.role as string) !== 'system');
+        expect(messages.at(-1)).toEqual({ role: 'user', content: query });
+        expect(messages.slice(0, -1), `${backend}: ${query}`).toEqual(expected);
+      };
+      const words = (n: number, tag: string) => Array.from({ length: n + 1 }, (_, i) => `${tag}${i}`).join(' ');
+
+      for (let i = 0; i < 30; i++) await turn(server, 'big', `first-${i} ${words(i % 9, 'q')}`, `answer-${i} ${words(i % 13, 'a')}`);
+      // Another instance appends to the conversation; this one's window must see it.
+      await turn(other, 'big', 'on the other instance', 'answered there');
+      await turn(server, 'big', 'back here', 'ok');
+      // Budget boundaries: a smaller budget, then a larger one (the window must read further back).
+      await turn(server, 'small', 'small budget', 'short');
+      await turn(server, 'big', 'big budget again', 'long enough');
+
+      // An answer still streaming while another turn reads the conversation, stopped later: the
+      // next turn gets its stopped text.
+      openai.chatScripts.splice(0, Infinity, { chunks: openaiAnswer({ deltas: Array.from({ length: 60 }, (_, i) => `held${i} `) }), delayMs: 100 });
+      const held = await openNdjson(`${server.url}/converse`, { query: 'a slow one', agent: 'big', conversation_id: conversationId, user, response_mode: 'streaming' });
+      const [first] = await held.atLeast(3);
+      await turn(server, 'big', 'while it streams', 'meanwhile');
+      expect((await requestJson(`${server.url}/stop_converse`, { body: { message_id: (first as unknown as { message_id: string }).message_id, user } })).status).toBe(200);
+      await held.ended;
+      await turn(server, 'big', 'after the stop', 'seen');
+
+      // Failed turns: an upstream 5xx (nothing stored as history), a stream cut mid-answer (the
+      // partial text is kept).
+      openai.chatScripts.splice(0, Infinity, { status: 500, json: { error: { message: 'boom', type: 'server_error' } } });
+      expect((await requestJson(`${server.url}/converse`, { body: { query: 'fails', agent: 'big', conversation_id: conversationId, user } })).status).toBe(500);
+      await turn(server, 'big', 'after a failure', 'fine');
+      openai.chatScripts.splice(0, Infinity, { chunks: openaiAnswer({ deltas: ['par', 'tial'], noEnd: true }), closeMidStream: true });
+      expect((await requestJson(`${server.url}/converse`, { body: { query: 'cut off', agent: 'big', conversation_id: conversationId, user } })).status).toBe(500);
+      await turn(server, 'big', 'after a cut', 'fine again');
+
+      // Deleted on the other instance and re-created under the same id: nothing of the old one.
+      expect((await requestJson(`${other.url}/delete_conv`, { method: 'DELETE', body: { conversation_id: conversationId, user } })).status).toBe(200);
+      await turn(other, 'big', 'anew there', 'a new conversation');
+      await turn(server, 'big', 'anew here', 'still new');
+      expect(await stored()).toHaveLength(4);
+      // Deleted here, re-created here.
+      expect((await requestJson(`${server.url}/delete_conv`, { method: 'DELETE', body: { conversation_id: conversationId, user } })).status).toBe(200);
+      await turn(server, 'big', 'once more', 'from scratch');
+      await turn(server, 'big', 'and on', 'continued');
+      expect(await stored()).toHaveLength(4);
+    } finally {
+      await other.dispose().catch(() => undefined);
+    }
+  });
 });
+
