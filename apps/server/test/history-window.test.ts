@@ -170,6 +170,8 @@ describe.each([
       const held = await openNdjson(`${server.url}/converse`, { query: 'a slow one', agent: 'big', conversation_id: conversationId, user, response_mode: 'streaming' });
       const [first] = await held.atLeast(3);
       await turn(server, 'big', 'while it streams', 'meanwhile');
+      // Twice: the streaming answer is then inside the window, not its newest message.
+      await turn(server, 'big', 'while it still streams', 'meanwhile again');
       expect((await requestJson(`${server.url}/stop_converse`, { body: { message_id: (first as unknown as { message_id: string }).message_id, user } })).status).toBe(200);
       await held.ended;
       await turn(server, 'big', 'after the stop', 'seen');
