@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HistoryWindows } from '@colloquy/api';
 import { openSqliteStore, type MessageRecord, type Store } from '@colloquy/store';
-import { HistoryWindows } from '../../../packages/api/src/services/turns/history-window.ts';
 
 const turns = Number(process.argv[2] ?? 3000);
 const reads = Number(process.argv[3] ?? 2000);

@@ -15,6 +15,7 @@ export type { ApiConfig } from './services/api-config.ts';
 export type { Services } from './services/container.ts';
 export { createServices, type ServicesOptions } from './services/create-services.ts';
 export type { Logger, TurnObserver } from './services/observability.ts';
+export { HistoryWindows, type HistoryWindowLimits } from './services/turns/history-window.ts';
 export {
   discardStaged,
   stageUpload,
