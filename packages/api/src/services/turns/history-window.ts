@@ -121,8 +121,8 @@ export class HistoryWindows {
   /** A window read afresh: the newest page before the turn, and every earlier message's files. */
   async #seed(owner: string, conversationId: string, beforeId: string): Promise<Window> {
     const page = await this.#store.messages.historyPage(owner, conversationId, { id: beforeId }, FIRST_HISTORY_PAGE);
-    // After the page: a message committed in between is in both (its files are then listed
-    // twice, which the caller's dedupe absorbs), never in neither.
+    // After the page, so no message is in the rows without its files: one committed in between
+    // has its files listed now and again by the next refresh (the caller's dedupe absorbs it).
     const fileIdLists = await this.#store.messages.fileIdsBefore(owner, conversationId, beforeId);
     const rows = page.reverse().map((m) => ({ ...m, fileIds: [] }));
     return { rows, fromStart: page.length < FIRST_HISTORY_PAGE, fileIdLists, chars: 0 };
