@@ -116,6 +116,33 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       expect(await store.messages.historyPage('alice', c.id, { id: 'no-such-message' }, 10)).toEqual([]);
     });
 
+    it('historySince: the messages from a seq up to a message, oldest first, with the count of the window\'s rest', async () => {
+      const c = conversation();
+      const ms: MessageRecord[] = [];
+      for (let i = 0; i < 4; i++) {
+        const u = message(c.id, { content: `u${i}`, fileIds: i === 2 ? ['f2'] : [] });
+        const a = message(c.id, { role: 'assistant', content: `a${i}`, status: i === 3 ? 'streaming' : 'complete' });
+        await store.beginTurn({ conversation: i === 0 ? { create: c } : { touch: { userId: 'alice', id: c.id, updatedAt: 1_000 + i } }, userMessage: u, assistantMessage: a });
+        ms.push(u, a);
+      }
+      const seqs = (await store.messages.historyPage('alice', c.id, { id: ms[7]!.id }, 10)).map((m) => m.seq).reverse();
+      const since = await store.messages.historySince('alice', c.id, { windowStart: seqs[1]!, fromSeq: seqs[3]! }, ms[6]!.id, 10);
+      expect(since.settled).toBe(2);
+      expect(since.rows.map((m) => [m.role, m.content, m.status, m.fileIds])).toEqual([
+        ['assistant', 'a1', 'complete', []],
+        ['user', 'u2', 'complete', ['f2']],
+        ['assistant', 'a2', 'complete', []],
+      ]);
+      expect(since.rows[0]!.seq).toBe(seqs[3]);
+      // At most `limit` rows; the count is the same.
+      expect(await store.messages.historySince('alice', c.id, { windowStart: seqs[1]!, fromSeq: seqs[3]! }, ms[6]!.id, 1)).toMatchObject({ settled: 2, rows: [{ content: 'a1' }] });
+      // Another user's name for the conversation id, an unknown anchor, a deleted conversation: nothing.
+      expect((await store.messages.historySince('bob', c.id, { windowStart: seqs[0]!, fromSeq: seqs[1]! }, ms[6]!.id, 10)).rows).toEqual([]);
+      expect((await store.messages.historySince('alice', c.id, { windowStart: seqs[0]!, fromSeq: seqs[1]! }, 'no-such-message', 10)).rows).toEqual([]);
+      await store.conversations.delete('alice', c.id);
+      expect(await store.messages.historySince('alice', c.id, { windowStart: seqs[0]!, fromSeq: seqs[1]! }, ms[6]!.id, 10)).toEqual({ settled: 0, rows: [] });
+    });
+
     it('fileIdsBefore: the file lists of the earlier messages that carry files, oldest first, the user\'s own', async () => {
       const c = conversation();
       const u1 = message(c.id, { fileIds: ['f1', 'f2'] });
