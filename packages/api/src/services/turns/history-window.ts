@@ -110,11 +110,14 @@ export class HistoryWindows {
     );
     if (fresh.length === 0 || fresh[0]!.seq !== rows[from]!.seq || settled !== from || fresh.length >= MAX_REFRESH_ROWS) return undefined;
     const next = rows.slice(0, from);
+    let newFiles: string[][] | undefined;
     for (const m of fresh) {
       next.push(m);
-      if (m.seq > lastSeq && m.fileIds.length > 0) w.fileIdLists.push(m.fileIds);
+      if (m.seq > lastSeq && m.fileIds.length > 0) (newFiles ??= []).push(m.fileIds);
     }
     w.rows = next;
+    // A new array, never appended to: an earlier turn may still be going through the old one.
+    if (newFiles) w.fileIdLists = [...w.fileIdLists, ...newFiles];
     return w;
   }
 
