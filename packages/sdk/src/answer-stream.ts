@@ -1,11 +1,12 @@
+import type { StreamEvent as WireStreamEvent } from '@colloquy/api';
 import type { APIPromise } from './api-promise.ts';
 import type { TurnIds } from './call.ts';
 import { AbortError, ColloquyError, ConnectionError, isRetryable, NotFoundError, TimeoutError, withTurn } from './errors.ts';
 import { backoffDelay, Deadline, MAX_RETRY_AFTER_MS, sleep, type RetryPolicy } from './retry.ts';
 import { toStreamEvent } from './shapes.ts';
 import { toColloquyError } from './to-colloquy-error.ts';
-import type { ColloquyTRPCClient } from './transport/create-trpc-client.ts';
 import type { ResponseCapture } from './transport/response-capture.ts';
+import type { SseSubscribe } from './transport/sse-subscription.ts';
 import type { Answer, MessageStatus, StreamEvent } from './types.ts';
 
 /** How a turn's start went, as the stream needs it. */
@@ -21,7 +22,8 @@ export interface StartedTurn {
 }
 
 export interface AnswerStreamInit {
-  trpc: ColloquyTRPCClient;
+  /** Opens a `chat.events` subscription (the SDK's own SSE consumer). */
+  subscribe: SseSubscribe;
   policy: RetryPolicy;
   /** Consecutive failed re-attach attempts tolerated before the stream fails. */
   maxReconnects: number;
@@ -279,44 +281,29 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
    */
   #connect(capture: ResponseCapture, awaitStart: boolean): Promise<boolean> {
     const signal = this.#controller.signal;
-    return new Promise<boolean>((settle, fail) => {
+    return new Promise<boolean>((resolve, reject) => {
       let ended = false;
-      const onAbort = () => {
-        subscription.unsubscribe();
-        resolve(false);
+      const input = {
+        messageId: this.#init.messageId,
+        lastEventId: this.#lastEventId > 0 ? String(this.#lastEventId) : null,
+        ...(awaitStart ? { awaitStart: true } : {}),
       };
-      const resolve = (value: boolean) => {
-        signal.removeEventListener('abort', onAbort);
-        settle(value);
-      };
-      const reject = (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        fail(err);
-      };
-      const subscription = this.#init.trpc.chat.events.subscribe(
-        {
-          messageId: this.#init.messageId,
-          lastEventId: this.#lastEventId > 0 ? String(this.#lastEventId) : null,
-          ...(awaitStart ? { awaitStart: true } : {}),
+      this.#init.subscribe('chat.events', input, {
+        headers: this.#init.headers,
+        capture,
+        signal,
+        onData: (data) => {
+          if (ended || signal.aborted) return;
+          const event = toStreamEvent(data as WireStreamEvent);
+          this.#receive(event);
+          if (event.event === 'message_end') {
+            // The answer is complete now; the connection reads on to the server's `return`
+            // meanwhile (so it is kept for reuse), its outcome no longer this stream's.
+            ended = true;
+            resolve(true);
+          }
         },
-        {
-          context: { headers: this.#init.headers, capture },
-          onData: (tracked) => {
-            if (ended || signal.aborted) return;
-            const event = toStreamEvent(tracked.data);
-            this.#receive(event);
-            if (event.event === 'message_end') {
-              ended = true;
-              subscription.unsubscribe();
-              resolve(true);
-            }
-          },
-          onError: reject,
-          onComplete: () => resolve(ended),
-        },
-      );
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      }).then(() => resolve(ended), reject);
     });
   }
 }

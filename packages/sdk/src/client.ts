@@ -7,8 +7,9 @@ import { ClientWatch, PresenceConnection, type JsonValue } from './presence.ts';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.ts';
 import { toAnswer, toClientList, toConversation, toFile, toMessage, toPage } from './shapes.ts';
 import { toColloquyError } from './to-colloquy-error.ts';
-import { createTransport, type CallContext } from './transport/create-trpc-client.ts';
+import { createTransport, trpcUrl, type CallContext } from './transport/create-trpc-client.ts';
 import { progressFetch, type UploadProgress } from './transport/progress-fetch.ts';
+import { createSseSubscription } from './transport/sse-subscription.ts';
 import { prepareTurn, type PreparedTurn } from './turn.ts';
 import { Video } from './video.ts';
 import type { WebSocketConstructor } from './websocket.ts';
@@ -199,6 +200,8 @@ export function createClient(options: ClientOptions): ColloquyClient {
   headers['x-colloquy-client'] = clientId;
   const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const trpc = createTransport({ baseUrl: options.baseUrl, headers, fetch: baseFetch });
+  // Answers stream through the SDK's own SSE consumer; other subscriptions go through `trpc`.
+  const subscribe = createSseSubscription({ url: trpcUrl(options.baseUrl), headers, fetch: baseFetch });
   const policy: RetryPolicy = { ...defaultRetryPolicy, maxRetries: options.maxRetries ?? defaultRetryPolicy.maxRetries };
   const defaultTimeoutMs = options.timeoutMs ?? 60_000;
   const defaultReconnects = options.maxReconnects ?? 5;
@@ -266,7 +269,7 @@ export function createClient(options: ClientOptions): ColloquyClient {
     init: { conversationId: string | undefined; after: number; start: ((signal: AbortSignal) => Promise<StartedTurn>) | undefined },
   ) =>
     new AnswerStream({
-      trpc,
+      subscribe,
       policy,
       maxReconnects: o.maxReconnects ?? defaultReconnects,
       messageId,
@@ -280,7 +283,7 @@ export function createClient(options: ClientOptions): ColloquyClient {
   /** A stream that fails at once (bad input found before anything was sent). */
   const failedStream = (err: unknown) =>
     new AnswerStream({
-      trpc,
+      subscribe,
       policy,
       maxReconnects: 0,
       messageId: '',

@@ -29,8 +29,11 @@ export interface CallContext {
 
 export type ColloquyTRPCClient = TRPCClient<AppRouter>;
 
+/** The server's tRPC endpoint. */
+export const trpcUrl = (baseUrl: string): string => `${baseUrl.replace(/\/+$/, '')}/trpc`;
+
 export function createTransport(options: TransportOptions): ColloquyTRPCClient {
-  const url = `${options.baseUrl.replace(/\/+$/, '')}/trpc`;
+  const url = trpcUrl(options.baseUrl);
   const baseFetch = options.fetch;
   const headersOf = (context: CallContext): Record<string, string> => ({ ...options.headers, ...context.headers });
   const callHeaders = ({ op }: { op: { context: CallContext } }) => headersOf(op.context);
