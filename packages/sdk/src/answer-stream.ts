@@ -163,6 +163,8 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
   }
 
   #notify(): void {
+    // Per event: most events arrive while the reader is still busy with earlier ones.
+    if (this.#wake.length === 0) return;
     const wake = this.#wake;
     this.#wake = [];
     for (const w of wake) w();
@@ -198,8 +200,10 @@ export class AnswerStream implements AsyncIterable<StreamEvent> {
 
   #receive(event: StreamEvent): void {
     this.#lastEventId = Number(event.id);
-    if (this.#ids.conversationId === undefined) this.#ids.conversationId = event.conversationId;
-    this.#conversationId.resolve(event.conversationId);
+    if (this.#all.length === 0) {
+      if (this.#ids.conversationId === undefined) this.#ids.conversationId = event.conversationId;
+      this.#conversationId.resolve(event.conversationId);
+    }
     this.#all.push(event);
     if (this.#lastEventId > this.#init.after) {
       this.#visible.push(event);
