@@ -111,6 +111,8 @@ async function subscribe(fetch: typeof globalThis.fetch, url: string, headers: R
         chunk = await reader.read();
       } catch (err) {
         if (signal.aborted) return 'aborted';
+        // The stream had ended (`return`); only the wait for the response's end failed.
+        if (end !== undefined) return end;
         if (idle.fired) throw new TRPCClientError(`Timeout of ${idle.ms}ms reached while waiting for a response`);
         throw TRPCClientError.from(asError(err));
       }
