@@ -22,6 +22,7 @@ import { runInstances } from './scenarios/s6-instances.ts';
 import { runLongConversation } from './scenarios/s7-long-conversation.ts';
 import { benchDir, repoRoot, startColloquy, startFloor, startMock, startPeer } from './lib/targets.ts';
 import { loadSqliteDriver, SQLITE_DRIVER_CHOICES, type SqliteDriverChoice } from '@colloquy/store';
+import { dropRedisPrefix, freshRedisPrefix, testServices } from '@colloquy/testing';
 
 export interface ModeParams {
   s1: { runs: number; perRun: number; warmup: number };
@@ -161,10 +162,24 @@ async function main(): Promise<void> {
       // show no growth at all.
       const colloquy = await startColloquy({ mockUrl: mock.url });
       const freshFloor = await startFloor(mock.url);
+      // The same server with the stream log in Redis (REDIS_URL), when a Redis is there.
+      const { redis } = await testServices();
+      const redisPrefix = freshRedisPrefix();
+      const colloquyRedis = redis ? await startColloquy({ mockUrl: mock.url, env: { REDIS_URL: redis, REDIS_PREFIX: redisPrefix } }) : undefined;
+      if (!redis) log('  scenario 3: no Redis (TEST_REDIS_URL or the local default): the Redis stream log row is left out');
       try {
-        report.streams = await runOpenStreams({ mock, floor: freshFloor, colloquy, ...params.s3, log });
+        report.streams = await runOpenStreams({
+          mock,
+          floor: freshFloor,
+          colloquy,
+          ...(colloquyRedis && redis ? { colloquyRedis: { child: colloquyRedis, redisPort: Number(new URL(redis).port || 6379) } } : {}),
+          ...params.s3,
+          log,
+        });
       } finally {
         await colloquy.dispose();
+        await colloquyRedis?.dispose();
+        if (redis) await dropRedisPrefix(redis, redisPrefix).catch(() => undefined);
         await freshFloor.stop();
       }
     }

@@ -205,6 +205,25 @@ describe('security headers', () => {
     }
   });
 
+  it('a streamed answer keeps nosniff, CORP and HSTS but not the document-only headers', async () => {
+    for (const [path, body] of [
+      ['/converse', { query: 'hi', user: 'alice', response_mode: 'streaming' }],
+      ['/v1/chat/completions', { model: 'local', messages: [{ role: 'user', content: 'hi' }], stream: true, user: 'alice' }],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      await res.text();
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('cross-origin-resource-policy'), path).toBe('same-origin');
+      expect(res.headers.get('strict-transport-security'), path).toMatch(/max-age=/);
+      expect(res.headers.get('x-request-id'), path).toBeTruthy();
+      for (const name of ['content-security-policy', 'x-frame-options', 'referrer-policy', 'cross-origin-opener-policy', 'x-xss-protection']) {
+        expect(res.headers.get(name), `${path} ${name}`).toBeNull();
+      }
+      expect(res.headers.get('x-powered-by'), path).toBeNull();
+    }
+  });
+
   it("the web app needs nothing the CSP forbids: same-origin script and stylesheet, no inline code", () => {
     for (const page of ['index.html']) {
       const html = readFileSync(join(webDist, page), 'utf8');

@@ -1,6 +1,6 @@
 /** Child processes of a benchmark run: started, watched, measured (/proc) and always stopped. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface Child {
@@ -170,6 +170,38 @@ function childPids(pid: number): number[] {
 /** Open file descriptors of a process. */
 export function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/**
+ * How many TCP connections a process holds to a remote port (e.g. Redis's): its socket inodes
+ * (/proc/<pid>/fd) matched against /proc/<pid>/net/tcp{,6}.
+ */
+export function tcpConnectionsTo(pid: number, port: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let n = 0;
+  for (const table of ['tcp', 'tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local, remote (addr:port), state (01 = established), …, inode (10th column).
+      if (cols.length > 9 && cols[2]?.endsWith(`:${hexPort}`) && cols[3] === '01' && inodes.has(cols[9]!)) n++;
+    }
+  }
+  return n;
 }
 
 /** The soft limit on open files of a process, from /proc/<pid>/limits. */

@@ -9,12 +9,13 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { fetchText, keepAliveAgent } from '../lib/http.ts';
-import { fdCount, fdLimit, rssOf, sleep, type Child } from '../lib/procs.ts';
+import { fdCount, fdLimit, rssOf, sleep, tcpConnectionsTo, type Child } from '../lib/procs.ts';
 import { median } from '../lib/stats.ts';
 import { metricValue, scrapeMetrics, type Colloquy, type Mock } from '../lib/targets.ts';
 
 export interface StreamsCell {
-  target: 'colloquy' | 'floor';
+  /** `colloquy-redis`: the same server with REDIS_URL set (the stream log in Redis Streams). */
+  target: 'colloquy' | 'colloquy-redis' | 'floor';
   label: string;
   requested: number;
   opened: number;
@@ -36,6 +37,8 @@ export interface StreamsCell {
   /** How long one probe (a /metrics scrape for Colloquy) took at this many streams, ms. */
   probeMs: number;
   fdsOpen: number;
+  /** Connections to Redis before and while every stream was open (colloquy-redis only). */
+  redisConnections?: { before: number; open: number };
   /** Streams that ended properly after release (answer complete). */
   completed: number;
   /** The steady-state sampling window, µs on the process.hrtime clock (for profiles). */
@@ -62,6 +65,8 @@ interface OpenStream {
 export async function runOpenStreams(opts: {
   mock: Mock;
   colloquy: Colloquy;
+  /** Colloquy with the Redis stream log (REDIS_URL), a fresh process; its row is left out without it. */
+  colloquyRedis?: { child: Colloquy; redisPort: number };
   floor: Child;
   streams: number;
   delayMs: number;
@@ -72,7 +77,7 @@ export async function runOpenStreams(opts: {
 }): Promise<StreamsResult> {
   const limit = Math.min(fdLimit(opts.colloquy.pid), fdLimit(opts.floor.pid), fdLimit());
   // The gateway holds two sockets per stream (client + upstream) besides its own files.
-  const base = Math.max(fdCount(opts.colloquy.pid), fdCount(opts.floor.pid));
+  const base = Math.max(fdCount(opts.colloquy.pid), fdCount(opts.floor.pid), opts.colloquyRedis ? fdCount(opts.colloquyRedis.child.pid) : 0);
   const cap = Math.floor((limit - base - 64) / 2);
   const n = Math.min(opts.streams, cap);
   const capNote =
@@ -81,8 +86,9 @@ export async function runOpenStreams(opts: {
       : undefined;
   if (capNote) opts.log(`  scenario 3: ${capNote}`);
   const cells: StreamsCell[] = [];
-  cells.push(await measure('colloquy', opts, n));
-  if (!opts.colloquyOnly) cells.push(await measure('floor', opts, n));
+  cells.push(await measure('colloquy', opts.colloquy, opts, n));
+  if (opts.colloquyRedis) cells.push(await measure('colloquy-redis', opts.colloquyRedis.child, opts, n, opts.colloquyRedis.redisPort));
+  if (!opts.colloquyOnly) cells.push(await measure('floor', opts.floor, opts, n));
   return { cells, delayMs: opts.delayMs, windowS: opts.windowS, fdLimit: limit, ...(capNote ? { capNote } : {}) };
 }
 
@@ -102,9 +108,9 @@ interface Probe {
   ms: number;
 }
 
-async function probe(target: 'colloquy' | 'floor', child: Child): Promise<Probe> {
+async function probe(target: StreamsCell['target'], child: Child): Promise<Probe> {
   const t0 = performance.now();
-  if (target === 'colloquy') {
+  if (target !== 'floor') {
     const text = await scrapeMetrics(child.url);
     return {
       rss: rssOf(child.pid),
@@ -120,13 +126,21 @@ async function probe(target: 'colloquy' | 'floor', child: Child): Promise<Probe>
 }
 const statsAgent = keepAliveAgent(1);
 
+const LABELS: Record<StreamsCell['target'], string> = {
+  colloquy: 'Colloquy REST `/converse` NDJSON',
+  'colloquy-redis': 'Colloquy REST `/converse` NDJSON, Redis stream log',
+  floor: 'floor (bare node:http proxy), SSE',
+};
+
 async function measure(
-  target: 'colloquy' | 'floor',
-  opts: { mock: Mock; colloquy: Colloquy; floor: Child; delayMs: number; windowS: number; log: (s: string) => void },
+  target: StreamsCell['target'],
+  child: Child,
+  opts: { mock: Mock; delayMs: number; windowS: number; log: (s: string) => void },
   n: number,
+  redisPort?: number,
 ): Promise<StreamsCell> {
-  const child = target === 'colloquy' ? opts.colloquy : opts.floor;
-  const label = target === 'colloquy' ? 'Colloquy REST `/converse` NDJSON' : 'floor (bare node:http proxy), SSE';
+  const label = LABELS[target];
+  const redisBefore = redisPort ? tcpConnectionsTo(child.pid, redisPort) : 0;
   // Streams end by themselves after maxHoldMs even if the bench dies before releasing them.
   await opts.mock.configure({ hold: true, delayMs: opts.delayMs, maxHoldMs: 180_000 });
   await sleep(1000);
@@ -189,6 +203,7 @@ async function measure(
     rssDuring.push(rssOf(child.pid));
     if (i === 0) fds = fdCount(child.pid);
   }
+  const redisOpen = redisPort ? tcpConnectionsTo(child.pid, redisPort) : 0;
   const last = await probe(target, child);
   const toUs = Number(process.hrtime.bigint() / 1000n);
 
@@ -199,7 +214,7 @@ async function measure(
   const completed = streams.filter((s) => s.res?.complete).length;
   for (const s of streams) if (!s.ended) s.req.destroy();
   agent.destroy();
-  if (target === 'colloquy') {
+  if (target !== 'floor') {
     // Wait until every turn is finished and stored before the next measurement.
     const turnsBy = Date.now() + 60_000;
     while (Date.now() < turnsBy) {
@@ -231,6 +246,7 @@ async function measure(
     eldP99Raw: last.eldP99Ms,
     probeMs: last.ms,
     fdsOpen: fds,
+    ...(redisPort ? { redisConnections: { before: redisBefore, open: redisOpen } } : {}),
     completed,
     windowUs: { fromUs, toUs },
     ...(failed ? { error: failed } : {}),
@@ -238,7 +254,7 @@ async function measure(
 }
 
 function openOne(
-  target: 'colloquy' | 'floor',
+  target: StreamsCell['target'],
   base: string,
   agent: Agent,
   onOpen: () => void,
@@ -246,10 +262,10 @@ function openOne(
 ): OpenStream {
   const u = new URL(base);
   const body =
-    target === 'colloquy'
+    target !== 'floor'
       ? JSON.stringify({ query: 'Tell me a long story.', response_mode: 'streaming', user: 'bench-streams', conversation_id: randomUUID() })
       : JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Tell me a long story.' }], stream: true });
-  const path = target === 'colloquy' ? '/converse' : '/v1/chat/completions';
+  const path = target !== 'floor' ? '/converse' : '/v1/chat/completions';
   let settled = false;
   const settle = (err?: string) => {
     if (settled) return;

@@ -2,6 +2,7 @@ import type { StreamEvent } from '@colloquy/api';
 import { isTrackedEnvelope } from '@trpc/server';
 import type { Request, Response } from 'express';
 import { answerFailure } from '../rest/rest-handler.ts';
+import { streamSecurityHeaders } from '../security/headers.ts';
 
 /**
  * How a streamed answer is written: REST's NDJSON lines, OpenAI's chat completion chunks or
@@ -67,6 +68,7 @@ export class StreamedAnswer {
   open(): void {
     const res = this.#res;
     res.status(200);
+    streamSecurityHeaders(res);
     res.setHeader('Content-Type', this.#format.contentType);
     res.setHeader('Cache-Control', 'no-cache, no-transform');
     res.setHeader('X-Accel-Buffering', 'no');

@@ -1,4 +1,4 @@
-import type { OutgoingHttpHeader } from 'node:http';
+import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -73,10 +73,37 @@ export function staticHeaders(middleware: RequestHandler): HeaderOp[] {
 }
 
 /**
+ * Helmet's headers that only apply to a document a browser renders: its CSP, who may open or
+ * frame it, the referrer and DNS prefetching of its links, and legacy switches for IE, Flash
+ * and the XSS auditor. A streamed answer (NDJSON or SSE, always sent with `nosniff`, so never
+ * sniffed into HTML) is no such document, so it goes without them. It pays there: an open
+ * stream keeps its response headers for its whole life, twice (Node's header map and the
+ * serialized block), ~1 KB of the 12 helmet headers per stream. What a stream keeps:
+ * X-Content-Type-Options, Cross-Origin-Resource-Policy and Strict-Transport-Security.
+ */
+const DOCUMENT_ONLY_HEADERS = [
+  'Content-Security-Policy',
+  'Cross-Origin-Opener-Policy',
+  'Origin-Agent-Cluster',
+  'Referrer-Policy',
+  'X-DNS-Prefetch-Control',
+  'X-Download-Options',
+  'X-Frame-Options',
+  'X-Permitted-Cross-Domain-Policies',
+  'X-XSS-Protection',
+] as const;
+
+/** Drops the document-only security headers from a streamed answer's response (before it is sent). */
+export function streamSecurityHeaders(res: Pick<ServerResponse, 'removeHeader'>): void {
+  for (const name of DOCUMENT_ONLY_HEADERS) res.removeHeader(name);
+}
+
+/**
  * Security headers (helmet) and CORS. None of helmet's headers affect streaming (no compression,
- * no buffering), so SSE and NDJSON answers are untouched. The console is same-origin files, so
+ * no buffering). The console is same-origin files, so
  * `'self'` covers its script, stylesheet and fetches. Every response (API JSON, errors,
- * streams, the console's files) gets the same set. A route that needs more (a docs page with
+ * streams, the console's files) gets the same set, but a streamed answer drops the document-only
+ * ones (see DOCUMENT_ONLY_HEADERS). A route that needs more (a docs page with
  * inline scripts) may set its own Content-Security-Policy after this middleware.
  */
 export function securityHeaders(corsOrigins: readonly string[]): RequestHandler[] {
