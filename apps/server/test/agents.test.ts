@@ -202,6 +202,50 @@ describe('Dify', () => {
     expect(partial.length).toBeGreaterThan(0);
   });
 
+  it('a client that goes away mid-answer stops only its reading: the upstream answer goes on and is stored whole', async () => {
+    const deltas = Array.from({ length: 12 }, (_, i) => `p${i} `);
+    scriptOpenAI({ chunks: openaiAnswer({ deltas }), delayMs: 40 });
+    const controller = new AbortController();
+    const res = await fetch(`${server.url}/converse`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'long', agent: 'gpt', response_mode: 'streaming', conversation_id: 'gpt-gone' }),
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while ((text.match(/"event":"message"/g) ?? []).length < 2) text += decoder.decode((await reader.read()).value, { stream: true });
+    const messageId = (JSON.parse(text.split('\n')[0]!) as { message_id: string }).message_id;
+    const upstream = openai.chats().at(-1)!;
+    controller.abort();
+    await waitFor(() => upstream.closedAt !== undefined, 10_000);
+    expect(upstream.closedEarly).toBe(false);
+    await waitFor(async () => (await client.messages.list.query({ conversationId: 'gpt-gone' })).items.at(-1)?.status === 'complete');
+    const stored = (await client.messages.list.query({ conversationId: 'gpt-gone' })).items.at(-1);
+    expect(stored).toMatchObject({ id: messageId, content: deltas.join('') });
+  });
+
+  it('POST /stop_converse aborts an OpenAI-compatible upstream request mid-answer', async () => {
+    scriptOpenAI({ chunks: openaiAnswer({ deltas: Array.from({ length: 40 }, (_, i) => `s${i} `) }), delayMs: 50 });
+    const res = await converse({ query: 'long', agent: 'gpt', response_mode: 'streaming' });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while ((text.match(/"event":"message"/g) ?? []).length < 2) text += decoder.decode((await reader.read()).value, { stream: true });
+    const messageId = (JSON.parse(text.split('\n')[0]!) as { message_id: string }).message_id;
+    const upstream = openai.chats().at(-1)!;
+    expect((await requestJson(`${server.url}/stop_converse`, { body: { message_id: messageId } })).status).toBe(200);
+    await waitFor(() => upstream.closedAt !== undefined);
+    expect(upstream.closedEarly).toBe(true);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    expect(JSON.parse(text.trim().split('\n').at(-1)!)).toMatchObject({ event: 'message_end', status: 'stopped' });
+  });
+
   it('/stop_converse: 400 without an id, 404 for an unknown or foreign id', async () => {
     expect((await requestJson(`${server.url}/stop_converse`, { body: {} })).status).toBe(400);
     const unknown = await requestJson(`${server.url}/stop_converse`, { body: { message_id: 'nope' } });

@@ -100,6 +100,26 @@ export function runStreamLogContract(name: string, open: (options: { retentionMs
       }
     });
 
+    it('return() ends a reader that is waiting for the next event at once (no signal needed); the stream goes on for others', async () => {
+      const { writer, reader, close } = await open({ retentionMs: 60_000 });
+      try {
+        await writer.open('s7');
+        writer.append('s7', 1, ev(1));
+        const it = (await reader.read('s7', 0))![Symbol.asyncIterator]();
+        expect((await it.next()).value).toEqual({ id: 1, data: ev(1) });
+        const waiting = it.next();
+        await sleep(20);
+        await it.return!();
+        expect(await waiting).toEqual({ value: undefined, done: true });
+        expect(await it.next()).toEqual({ value: undefined, done: true });
+        writer.append('s7', 2, ev(2));
+        writer.close('s7');
+        expect((await collect(await reader.read('s7', 0))).map((e) => e.id)).toEqual([1, 2]);
+      } finally {
+        await close();
+      }
+    });
+
     it('opening a finished stream’s id again starts a new stream (a message id used again); a live one is refused', async () => {
       const { writer, reader, close } = await open({ retentionMs: 60_000 });
       try {

@@ -24,22 +24,31 @@ export interface StreamFormat {
 
 /**
  * A streaming answer: each event written as it arrives, the response ended with the stream. A
- * client that goes away stops only its own reading (the turn goes on and is stored): `signal`
- * aborts, so the stream log's reader stops waiting for events.
+ * client that goes away stops only its own reading (the turn goes on and is stored): the events
+ * are ended with `return()` (the stream log's readers end at once, also while waiting), and
+ * `signal`, for a route that also needs one before the events exist, aborts.
  *
  * Callbacks on one small object rather than an async function: an open stream waits here for its
  * whole life, and a suspended async function keeps its frame (registers, its own promise, the
  * await's closures) alive on top of the one promise it waits on.
  */
 export class StreamedAnswer {
-  readonly #controller = new AbortController();
+  /**
+   * Made only when a route asks for `signal`: an AbortSignal is ~0.9 KB that an open stream
+   * would keep for its whole life, and `return()` on the events stops the reading without it.
+   */
+  #controller: AbortController | undefined;
+  /** The client went away. */
+  #closed = false;
+  /** The response was ended (answered, or failed). */
+  #ended = false;
   readonly #req: Request;
   readonly #res: Response;
   readonly #failureMessage: string;
   readonly #format: StreamFormat;
   #keepAlive: NodeJS.Timeout | undefined;
   /** Set by `start`, before anything reads it. */
-  #events!: AsyncIterator<unknown>;
+  #events: AsyncIterator<unknown> | undefined;
 
   /** `failureMessage`: the route's REST `message` for a failure (see answerFailure). */
   constructor(req: Request, res: Response, failureMessage: string, format: StreamFormat) {
@@ -48,13 +57,18 @@ export class StreamedAnswer {
     this.#failureMessage = failureMessage;
     this.#format = format;
     res.on('close', () => {
-      this.#controller.abort();
+      this.#closed = true;
+      this.#controller?.abort();
       if (this.#keepAlive) clearInterval(this.#keepAlive);
+      // A reader waiting for the next event ends now (its `next()` answers done).
+      if (this.#events && !this.#ended) this.#stop().catch(ignore);
     });
   }
 
   /** Aborted when the client goes away. */
   get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.#closed) this.#controller.abort();
     return this.#controller.signal;
   }
 
@@ -87,11 +101,12 @@ export class StreamedAnswer {
   /** Relays `events` in the background (after `open`); failures are answered here. */
   relay(events: AsyncIterable<unknown>): void {
     this.#events = events[Symbol.asyncIterator]();
-    this.#pull();
+    // The client may have gone while the events were being set up.
+    this.#next();
   }
 
   #pull(): void {
-    this.#events.next().then(
+    this.#events!.next().then(
       (result) => this.#write(result),
       (err: unknown) => this.#fail(err),
     );
@@ -111,7 +126,7 @@ export class StreamedAnswer {
       this.#stop().then(() => this.#fail(err), () => this.#fail(err));
       return;
     }
-    if (flushed) this.#next();
+    if (flushed || this.#closed) this.#next();
     else {
       const res = this.#res;
       // A slow client: wait until the socket takes more (or is gone) before the next event.
@@ -123,6 +138,7 @@ export class StreamedAnswer {
   }
 
   #finish(): void {
+    this.#ended = true;
     if (this.#keepAlive) clearInterval(this.#keepAlive);
     const trailer = this.#format.end?.();
     if (trailer !== undefined) this.#res.end(trailer);
@@ -131,16 +147,17 @@ export class StreamedAnswer {
 
   /** The next event, unless the client went away: then the events end and so does the response. */
   #next(): void {
-    if (!this.#controller.signal.aborted) this.#pull();
+    if (!this.#closed) this.#pull();
     else this.#stop().then(() => this.#res.end(), (err: unknown) => this.#fail(err));
   }
 
   /** Ends the events early (their reader stops following the stream). */
   #stop(): Promise<unknown> {
-    return this.#events.return?.() ?? Promise.resolve();
+    return this.#events?.return?.() ?? Promise.resolve();
   }
 
   #fail(err: unknown): void {
+    this.#ended = true;
     if (this.#keepAlive) clearInterval(this.#keepAlive);
     const res = this.#res;
     if (res.headersSent && !res.writableEnded && this.#format.failure) {
@@ -155,3 +172,5 @@ function untrack(item: unknown): StreamEvent {
   if (isTrackedEnvelope(item)) return item[1] as StreamEvent;
   return item as StreamEvent;
 }
+
+function ignore(): void {}

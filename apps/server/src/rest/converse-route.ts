@@ -46,8 +46,9 @@ export function converseRoute(callerFor: CallerFor, options: ConverseRouteOption
       // Counted before the turn starts: a refused stream starts nothing.
       if (!options.holdStream(req, res, FAILED)) return;
       const answer = new StreamedAnswer(req, res, FAILED, ndjsonFormat);
-      // One caller (one router context) for both calls; only `events` uses the signal.
-      const caller = callerFor(req, answer.signal);
+      // One caller (one router context) for both calls. No signal: the answer ends the events
+      // with `return()` when the client goes away.
+      const caller = callerFor(req);
       const started = await caller.chat.send(input);
       const events = await caller.chat.events({ messageId: started.messageId, user: input.user });
       // The stream outlives this handler, and nothing calls `next` once it runs: Express keeps
