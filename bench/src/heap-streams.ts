@@ -62,7 +62,9 @@ interface Totals {
 }
 
 /** `--detail`: keys also say what first holds each object (retainer's name and the edge's). */
-const detail = arg('detail') !== undefined;
+const detail = arg('detail') !== undefined || arg('deep') !== undefined;
+/** `--deep`: two levels of retainers. */
+const deep = arg('deep') !== undefined;
 
 function totals(file: string): Totals {
   const snap = JSON.parse(readFileSync(file, 'utf8')) as {
@@ -115,7 +117,11 @@ function totals(file: string): Totals {
   let total = 0;
   for (let i = 0; i < nodeCount; i++) {
     let name = label(i);
-    if (detail && retainer[i]! >= 0) name = `${name}  ←  ${label(retainer[i]!)}.${retEdge[i]}`;
+    if (detail && retainer[i]! >= 0) {
+      const r = retainer[i]!;
+      name = `${name}  ←  ${label(r)}.${retEdge[i]}`;
+      if (deep && retainer[r]! >= 0) name = `${name}  ←  ${label(retainer[r]!)}.${retEdge[r]}`;
+    }
     const s = snap.nodes[i * width + iSize]!;
     size.set(name, (size.get(name) ?? 0) + s);
     count.set(name, (count.get(name) ?? 0) + 1);

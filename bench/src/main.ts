@@ -81,7 +81,10 @@ async function main(): Promise<void> {
   const full = arg('full') !== undefined;
   const smoke = arg('smoke') !== undefined;
   const mode: BenchReport['mode'] = full ? 'full' : 'quick';
-  const params = smoke ? SMOKE : full ? FULL : QUICK;
+  const params = structuredClone(smoke ? SMOKE : full ? FULL : QUICK);
+  // `--streams=N`: scenario 3 at another size than the mode's (e.g. 5,000 in quick mode).
+  const streamsArg = arg('streams');
+  if (streamsArg !== undefined) params.s3.streams = Number(streamsArg);
   const onlyArg = arg('only');
   const only = onlyArg ? new Set(onlyArg.split(',').map((s) => s.trim())) : undefined;
   const want = (s: string) => !only || only.has(s);
