@@ -72,8 +72,9 @@ export function chatMessagesRoute(callerFor: CallerFor, options: ChatMessagesOpt
       // Counted before the turn starts: a refused stream starts nothing.
       if (!options.holdStream(req, res, FAILED)) return;
       const answer = new StreamedAnswer(req, res, FAILED, difySseFormat());
-      // The client going away ends only its reading: the turn runs on and is stored.
-      const caller = callerFor(req, answer.signal);
+      // The client going away ends only its reading (the answer ends the events with
+      // `return()`; no signal): the turn runs on and is stored.
+      const caller = callerFor(req);
       const started = await caller.chat.send(input);
       const events = await caller.chat.events({ messageId: started.messageId, user: input.user });
       req.next = undefined;
