@@ -68,4 +68,39 @@ describe('withPings', () => {
     expect(seen?.reason).toBe(turn.signal.reason);
     await run;
   });
+
+  it('passes a source failure on after the pings, once, and then ends', async () => {
+    const source = async function* () {
+      yield 'a';
+      await delay(120);
+      throw new Error('upstream broke');
+    };
+    const it = withPings(new AbortController().signal, 30, source);
+    const seen: unknown[] = [];
+    await expect(
+      (async () => {
+        for (;;) {
+          const r = await it.next();
+          if (r.done) return;
+          seen.push(r.value);
+        }
+      })(),
+    ).rejects.toThrow('upstream broke');
+    expect(seen[0]).toBe('a');
+    expect(seen.slice(1).every((e) => (e as { event?: string }).event === 'ping')).toBe(true);
+    expect(seen.length).toBeGreaterThan(1);
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('a value that arrives after a ping, while the consumer is busy, is passed on once', async () => {
+    const source = async function* () {
+      await delay(60);
+      yield 'late';
+    };
+    const it = withPings(new AbortController().signal, 20, source);
+    expect((await it.next()).value).toEqual({ event: 'ping' });
+    await delay(100);
+    expect(await it.next()).toEqual({ value: 'late', done: false });
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
 });
