@@ -1,4 +1,5 @@
 import { sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
+import { createGroupCommit, type GroupWork } from './group-commit.ts';
 import { afterDescending } from './keyset.ts';
 import { reusableQuery } from './reusable-query.ts';
 import type { ConversationsTable, Database, FilesTable, InstancesTable, MessagesTable } from './schema.ts';
@@ -28,7 +29,18 @@ export function createKyselyStore(
   onClose: () => Promise<void>,
   /** Run by `ping` first (SQLite: the database file is still the one opened). */
   healthCheck?: () => Promise<void>,
+  /**
+   * Group commit of the turn writes (`beginTurn`, `messages.update`): concurrent callers' writes
+   * share one transaction per event-loop turn (see group-commit.ts). SQLite only: PostgreSQL
+   * commits concurrent transactions on a pool of connections, already grouping their WAL flushes.
+   */
+  groupCommit = false,
 ): Store {
+  const group = groupCommit ? createGroupCommit(db) : undefined;
+  /** A turn write that needs a transaction of its own when not grouped. */
+  const writeTurn = <T>(work: GroupWork<Database, T>): Promise<T> => (group ? group.run(work) : db.transaction().execute(work));
+  /** A single-statement turn write: grouped, or run alone (atomic by itself). */
+  const writeOne = <T>(work: GroupWork<Database, T>): Promise<T> => (group ? group.run(work) : work(db));
   // The statements every conversation turn runs, compiled once (see reusableQuery).
   const hot = {
     conversationById: reusableQuery((userId: string, id: string) =>
@@ -264,7 +276,8 @@ export function createKyselyStore(
         if (patch.error !== undefined) set.error = patch.error;
         if (patch.lastEventId !== undefined) set.last_event_id = patch.lastEventId;
         if (patch.updatedAt !== undefined) set.updated_at = patch.updatedAt;
-        const row = await first(Object.keys(set).length > 0 ? hot.updateMessage(id, set) : hot.messageById(id));
+        const q = Object.keys(set).length > 0 ? hot.updateMessage(id, set) : hot.messageById(id);
+        const row = await writeOne((on) => first(q, on));
         return row && toMessage(row);
       },
       async interruptOrphaned(deadOwners, now) {
@@ -435,7 +448,7 @@ export function createKyselyStore(
       },
     },
     async beginTurn(turn: BeginTurn) {
-      await db.transaction().execute(async (trx) => {
+      await writeTurn(async (trx) => {
         if ('create' in turn.conversation) {
           await trx.executeQuery(hot.insertConversation(fromConversation(turn.conversation.create)));
         } else {
@@ -454,7 +467,11 @@ export function createKyselyStore(
       await healthCheck?.();
       await db.selectFrom('conversations').select('id').limit(1).execute();
     },
-    close: onClose,
+    async close() {
+      // Queued turn writes commit before the connection closes.
+      await group?.close();
+      await onClose();
+    },
   };
 }
 

@@ -33,7 +33,7 @@ export async function openSqliteStore({ filename, driver: choice = 'auto', onFal
     const reason = error instanceof Error ? error.message : String(error ?? failed?.migrationName);
     throw new Error(`SQLite migration failed: ${reason}`);
   }
-  return createKyselyStore(db, { kind: 'sqlite', driver: driver.name }, () => db.destroy(), sameFileCheck(filename));
+  return createKyselyStore(db, { kind: 'sqlite', driver: driver.name }, () => db.destroy(), sameFileCheck(filename), true);
 }
 
 /** Distinct SQL texts kept prepared; the store issues a few dozen. */
