@@ -53,6 +53,7 @@ const MULTIPART_OVERHEAD = 256 * 1024;
 export function createApp(config: ServerConfig, services: Services, access: AccessControl, ops: AppObservability): Express {
   const createContext = createContextFactory(services);
   const callerFor = makeCallerFor(createContext);
+  const contextFor = makeContextFor(createContext);
   const app = express();
   app.disable('x-powered-by');
   // X-Forwarded-For is believed only from the proxies TRUST_PROXY names (none by default).
@@ -143,10 +144,11 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   app.use(express.json({ limit: config.jsonBodyLimit, type: ['application/json', 'application/*+json'] }));
   app.use(conversationRoutes(callerFor));
   app.use(fileRoutes(callerFor));
-  app.use(uploadRoute({ contextFor: makeContextFor(createContext), maxFileBytes: config.maxFileBytes }));
+  app.use(uploadRoute({ contextFor, maxFileBytes: config.maxFileBytes }));
   app.use(
     converseRoute(callerFor, {
       defaultResponseMode: config.defaultResponseMode,
+      contextFor,
       holdStream: (req, res, message) => holdStream(access, req, res, message),
     }),
   );
@@ -155,7 +157,7 @@ export function createApp(config: ServerConfig, services: Services, access: Acce
   // Drop-in surfaces for existing apps: OpenAI's Chat Completions and Dify's Service API.
   const streamSlot = (req: express.Request, res: express.Response, message: string) => holdStream(access, req, res, message);
   app.use(openaiRoutes(callerFor, { holdStream: streamSlot }));
-  app.use(difyRoutes(callerFor, { contextFor: makeContextFor(createContext), maxFileBytes: config.maxFileBytes, holdStream: streamSlot }));
+  app.use(difyRoutes(callerFor, { contextFor, maxFileBytes: config.maxFileBytes, holdStream: streamSlot }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

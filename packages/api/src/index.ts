@@ -38,6 +38,7 @@ export {
 export * from './schemas/records.ts';
 export { toDifyMetadata } from './services/stream-event-builders.ts';
 export type { Answer } from './chat/converse.types.ts';
+export { converseDirect } from './chat/converse.ts';
 export type { TurnInputSchema } from './chat/turn-input.types.ts';
 export type { ListConversationsInput, ListConversationsOutput } from './conversations/list.types.ts';
 export type { ListMessagesInput, ListMessagesOutput } from './messages/list.types.ts';

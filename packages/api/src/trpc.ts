@@ -1,6 +1,6 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
-import { userFrom, type FieldSource } from './access.ts';
+import { userFrom, type Actor, type FieldSource } from './access.ts';
 import { actorOf, type Context } from './context.ts';
 import { AppError } from './errors/app-error.ts';
 import { describeZodError } from './errors/describe-zod-error.ts';
@@ -40,14 +40,17 @@ export const publicProcedure = t.procedure.use(appErrors);
 const namedUserSchema = z.object({ user: userIdSchema.optional() });
 
 /**
- * A procedure that acts for someone: `ctx.actor` is resolved (see access.ts) from the caller's
- * identity and the user the input names (`user`, alias `user_id`; a form's fields too), before
- * the procedure's own input is parsed.
+ * Whom a call acts for: resolved (see access.ts) from the caller's identity and the user its raw
+ * input names (`user`, alias `user_id`; a form's fields too), before the input itself is parsed.
  */
-export const actorProcedure = publicProcedure.use(async ({ ctx, getRawInput, next }) => {
-  const raw = await getRawInput();
+export function actorOfInput(ctx: Context, raw: unknown): Actor {
   const source = typeof raw === 'object' ? (raw as FieldSource) : undefined;
   const named = namedUserSchema.safeParse({ user: userFrom(source) ?? undefined });
   if (!named.success) throw new TRPCError({ code: 'BAD_REQUEST', message: named.error.message, cause: named.error });
-  return next({ ctx: { actor: actorOf(ctx, named.data.user) } });
-});
+  return actorOf(ctx, named.data.user);
+}
+
+/** A procedure that acts for someone: `ctx.actor` is actorOfInput's. */
+export const actorProcedure = publicProcedure.use(async ({ ctx, getRawInput, next }) =>
+  next({ ctx: { actor: actorOfInput(ctx, await getRawInput()) } }),
+);

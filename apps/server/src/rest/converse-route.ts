@@ -1,6 +1,7 @@
+import { converseDirect } from '@colloquy/api';
 import { Router, type Request, type Response } from 'express';
 import { sendError } from '../http/error-envelope.ts';
-import type { CallerFor } from './caller.ts';
+import type { CallerFor, ContextFor } from './caller.ts';
 import { StreamedAnswer } from '../http/streamed-answer.ts';
 import { ndjsonFormat } from './ndjson-format.ts';
 import { parseRest } from './parse-rest.ts';
@@ -11,6 +12,8 @@ const FAILED = '对话请求出错';
 
 export interface ConverseRouteOptions {
   defaultResponseMode: 'blocking' | 'streaming';
+  /** The router context of a request: blocking turns call `chat.converse`'s body directly (converseDirect). */
+  contextFor: ContextFor;
   /** Holds one of the caller's open-stream slots for the response; false after answering 429. */
   holdStream(req: Request, res: Response, message: string): boolean;
 }
@@ -33,7 +36,7 @@ export function converseRoute(callerFor: CallerFor, options: ConverseRouteOption
       };
 
       if (mode === 'blocking') {
-        const a = await callerFor(req).chat.converse(input);
+        const a = await converseDirect(options.contextFor(req), input);
         if (a.status === 'error') {
           sendError(res, 500, FAILED, a.error ?? 'the agent failed');
           return;
