@@ -202,6 +202,16 @@ describe('Dify', () => {
     expect(partial.length).toBeGreaterThan(0);
   });
 
+  /** Reads a streaming /converse answer up to its second text event: its message id, and the rest to read. */
+  async function readToSecondDelta(res: Response) {
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while ((text.match(/"event":"message"/g) ?? []).length < 2) text += decoder.decode((await reader.read()).value, { stream: true });
+    const messageId = (JSON.parse(text.split('\n')[0]!) as { message_id: string }).message_id;
+    return { messageId, reader, decoder, text };
+  }
+
   it('a client that goes away mid-answer stops only its reading: the upstream answer goes on and is stored whole', async () => {
     const deltas = Array.from({ length: 12 }, (_, i) => `p${i} `);
     scriptOpenAI({ chunks: openaiAnswer({ deltas }), delayMs: 40 });
@@ -212,11 +222,7 @@ describe('Dify', () => {
       body: JSON.stringify({ query: 'long', agent: 'gpt', response_mode: 'streaming', conversation_id: 'gpt-gone' }),
       signal: controller.signal,
     });
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    while ((text.match(/"event":"message"/g) ?? []).length < 2) text += decoder.decode((await reader.read()).value, { stream: true });
-    const messageId = (JSON.parse(text.split('\n')[0]!) as { message_id: string }).message_id;
+    const { messageId } = await readToSecondDelta(res);
     const upstream = openai.chats().at(-1)!;
     controller.abort();
     await waitFor(() => upstream.closedAt !== undefined, 10_000);
@@ -229,11 +235,9 @@ describe('Dify', () => {
   it('POST /stop_converse aborts an OpenAI-compatible upstream request mid-answer', async () => {
     scriptOpenAI({ chunks: openaiAnswer({ deltas: Array.from({ length: 40 }, (_, i) => `s${i} `) }), delayMs: 50 });
     const res = await converse({ query: 'long', agent: 'gpt', response_mode: 'streaming' });
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    while ((text.match(/"event":"message"/g) ?? []).length < 2) text += decoder.decode((await reader.read()).value, { stream: true });
-    const messageId = (JSON.parse(text.split('\n')[0]!) as { message_id: string }).message_id;
+    const read = await readToSecondDelta(res);
+    const { messageId, reader, decoder } = read;
+    let { text } = read;
     const upstream = openai.chats().at(-1)!;
     expect((await requestJson(`${server.url}/stop_converse`, { body: { message_id: messageId } })).status).toBe(200);
     await waitFor(() => upstream.closedAt !== undefined);

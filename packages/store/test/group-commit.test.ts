@@ -1,41 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requiredInCi } from '@colloquy/testing';
-import { loadSqliteDriver, openSqliteStore, SQLITE_DRIVERS, type BeginTurn, type MessageRecord, type SqliteDriverName } from '../src/index.ts';
+import { loadSqliteDriver, openSqliteStore, SQLITE_DRIVERS, type BeginTurn, type MessageRecord } from '../src/index.ts';
+import { messageRecord as message } from './support/records.ts';
+import { freshSqliteFiles, sqliteDriverLoadError as loads } from './support/sqlite-files.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'colloquy-group-commit-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-const freshFile = () => join(dir, `db-${n++}.sqlite`);
-
-async function loads(driver: SqliteDriverName): Promise<string | undefined> {
-  try {
-    await loadSqliteDriver(driver);
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
-}
-
-const message = (conversationId: string, over: Partial<MessageRecord> = {}): MessageRecord => ({
-  id: randomUUID(),
-  userId: 'alice',
-  conversationId,
-  role: 'user',
-  content: 'hi',
-  fileIds: [],
-  status: 'complete',
-  usage: null,
-  citations: [],
-  error: null,
-  lastEventId: 0,
-  createdAt: 1_000,
-  updatedAt: 1_000,
-  ...over,
-});
+const freshFile = freshSqliteFiles('colloquy-group-commit-');
 
 /** A new conversation's first turn: the user's message and a streaming assistant message. */
 function newTurn(userId = 'alice'): BeginTurn & { conversationId: string; assistantId: string } {

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requiredInCi } from '@colloquy/testing';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
-import { loadSqliteDriver, openSqliteStore, openStore, SQLITE_DRIVERS, type SqliteDriverName } from '../src/index.ts';
+import { loadSqliteDriver, openSqliteStore, openStore, SQLITE_DRIVERS } from '../src/index.ts';
 import { sqliteColumnTypes } from '../src/migrations.ts';
 import { runMigrationContract } from './migration-contract.ts';
 import { runStoreContract } from './store-contract.ts';
+import { sqliteDriverLoadError as loads } from './support/sqlite-files.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'colloquy-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,15 +16,6 @@ let n = 0;
 const freshFile = () => join(dir, `db-${n++}.sqlite`);
 
 
-/** Whether a driver's native binding loads here (better-sqlite3 may have failed to build). */
-async function loads(driver: SqliteDriverName): Promise<string | undefined> {
-  try {
-    await loadSqliteDriver(driver);
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
-}
 
 for (const driver of SQLITE_DRIVERS) {
   // CI builds better-sqlite3 (and libsql always installs): a driver missing there is a failure.

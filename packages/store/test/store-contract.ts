@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConversationRecord, FileRecord, MessageRecord, Store } from '../src/index.ts';
+import { messageRecord } from './support/records.ts';
 
 /** The behaviour every Store implementation must have. `open` returns a fresh, empty store. */
 export function runStoreContract(name: string, open: () => Promise<Store>): void {
@@ -25,22 +26,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       updatedAt: 1_000,
       ...over,
     });
-    const message = (conversationId: string, over: Partial<MessageRecord> = {}): MessageRecord => ({
-      id: randomUUID(),
-      userId: 'alice',
-      conversationId,
-      role: 'user',
-      content: 'hi',
-      fileIds: [],
-      status: 'complete',
-      usage: null,
-      citations: [],
-      error: null,
-      lastEventId: 0,
-      createdAt: 1_000,
-      updatedAt: 1_000,
-      ...over,
-    });
+    const message = messageRecord;
     const file = (over: Partial<FileRecord> = {}): FileRecord => ({
       id: randomUUID(),
       userId: 'alice',
