@@ -10,6 +10,7 @@ import type {
   FileRecord,
   FileSummary,
   MessageRecord,
+  HistoryEntry,
   MessageRole,
   MessageStatus,
   NewConversation,
@@ -234,21 +235,15 @@ export function createKyselyStore(
             ? hot.historyBeforeSeq(userId, conversationId, before.seq, limit)
             : hot.historyBeforeId(userId, conversationId, before.id, limit);
         const { rows } = await db.executeQuery(q);
-        return rows.map((r) => ({ seq: Number(r.seq), role: r.role as MessageRole, content: r.content, status: r.status as MessageStatus }));
+        return rows.map(toHistoryEntry);
       },
       async historySince(userId, conversationId, { windowStart, fromSeq }, beforeId, limit) {
         const { rows } = await db.executeQuery(hot.historySince(userId, conversationId, windowStart, fromSeq, beforeId, limit));
         const settled = Number(rows[0]?.settled ?? 0);
         return {
           settled,
-          rows: rows.map((r) => ({
-          seq: Number(r.seq),
-          role: r.role as MessageRole,
-          content: r.content,
-          status: r.status as MessageStatus,
           // Most messages carry no files: no JSON parsed for them.
-          fileIds: r.file_ids === '[]' ? [] : parseJson<string[]>(r.file_ids, []),
-          })),
+          rows: rows.map((r) => ({ ...toHistoryEntry(r), fileIds: r.file_ids === '[]' ? [] : parseJson<string[]>(r.file_ids, []) })),
         };
       },
       async fileIdsBefore(userId, conversationId, beforeId) {
@@ -510,6 +505,11 @@ function fromConversation(c: NewConversation): ConversationsTable {
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   };
+}
+
+/** The columns history reads of a message (historyPage, historySince). */
+function toHistoryEntry(r: Pick<Selectable<MessagesTable>, 'seq' | 'role' | 'content' | 'status'>): HistoryEntry {
+  return { seq: Number(r.seq), role: r.role as MessageRole, content: r.content, status: r.status as MessageStatus };
 }
 
 function toMessage(r: Selectable<MessagesTable>): MessageRecord {
